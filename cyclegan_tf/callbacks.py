@@ -1,0 +1,111 @@
+"""Keras callbacks of a CycleGAN run: learning-rate decay, sample grids, loss curves, generators.
+
+Example:
+    model.fit(train, epochs=config.total_epochs,
+              callbacks=[LinearDecay(), SampleGrid(images_a, images_b, "runs/demo/samples")])
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from cyclegan_tf.checkpoints import save_generator
+from cyclegan_tf.plots import save_image_grid, save_loss_curves
+
+
+def lr_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
+    """The official `lambda_rule`: 1 for `n_epochs` epochs, then linearly towards 0.
+
+    `epoch` counts from 0; the factor of the last decay epoch is 1 / (n_epochs_decay + 1).
+    """
+    return 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
+
+
+class LinearDecay(keras.callbacks.Callback):
+    """Sets both optimizers' learning rate from the real epoch, so it is right after a resume."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        config = self.model.config
+        lr = config.lr * lr_factor(epoch, config.n_epochs, config.n_epochs_decay)
+        for optimizer in (self.model.gen_optimizer, self.model.disc_optimizer):
+            optimizer.learning_rate.assign(lr)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr"] = float(self.model.gen_optimizer.learning_rate.numpy())
+
+
+def translate_batch(generator: keras.Model, images: np.ndarray, batch_size: int = 8) -> np.ndarray:
+    """Run a generator over float images in [-1, 1] and return uint8 images."""
+    outputs = [np.asarray(generator(images[i:i + batch_size], training=False), np.float32)
+               for i in range(0, len(images), batch_size)]
+    return to_uint8_numpy(np.concatenate(outputs))
+
+
+def to_uint8_numpy(images: np.ndarray) -> np.ndarray:
+    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def save_translation_grid(model, images_a: np.ndarray, images_b: np.ndarray,
+                          path: str | os.PathLike, title: str | None = None) -> None:
+    """One row per test pair: A | G(A) | F(G(A)) | B | F(B) | G(F(B)) (pairs of equal count)."""
+    fake_b = translate_batch(model.generator_ab, images_a)
+    rec_a = translate_batch(model.generator_ba, fake_b.astype(np.float32) / 127.5 - 1)
+    fake_a = translate_batch(model.generator_ba, images_b)
+    rec_b = translate_batch(model.generator_ab, fake_a.astype(np.float32) / 127.5 - 1)
+    rows = [list(r) for r in zip(to_uint8_numpy(images_a), fake_b, rec_a,
+                                 to_uint8_numpy(images_b), fake_a, rec_b, strict=True)]
+    save_image_grid(rows, ["photo A", "G(A)", "F(G(A))", "anime B", "F(B)", "G(F(B))"], path,
+                    title=title)
+
+class SampleGrid(keras.callbacks.Callback):
+    """Every `every` epochs, save a grid of fixed test images, translated and reconstructed."""
+
+    def __init__(self, images_a: np.ndarray, images_b: np.ndarray, folder: str | os.PathLike,
+                 every: int = 1):
+        super().__init__()
+        self.images_a, self.images_b = np.asarray(images_a), np.asarray(images_b)
+        self.folder, self.every = Path(folder), every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"epoch_{epoch + 1:03d}.png"
+        save_translation_grid(self.model, self.images_a, self.images_b, path,
+                              title=f"epoch {epoch + 1}")
+        (self.folder / "latest.png").write_bytes(path.read_bytes())
+
+
+class LossCurves(keras.callbacks.Callback):
+    """Redraws the loss curves PNG from the CSV log at the end of every epoch.
+
+    Must come after the `CSVLogger` in the callback list, so the epoch's row is written.
+    """
+
+    def __init__(self, csv_path: str | os.PathLike, png_path: str | os.PathLike):
+        super().__init__()
+        self.csv_path, self.png_path = Path(csv_path), Path(png_path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.csv_path.exists():
+            save_loss_curves(self.csv_path, self.png_path)
+
+
+class SaveGenerators(keras.callbacks.Callback):
+    """Saves G and F as `.keras` files with their config sidecars at the end of every epoch."""
+
+    def __init__(self, folder: str | os.PathLike):
+        super().__init__()
+        self.folder = Path(folder)
+
+    def on_epoch_end(self, epoch, logs=None):
+        config = self.model.config
+        save_generator(self.model.generator_ab, self.folder / "generator_ab.keras", config,
+                       "AtoB", epoch + 1)
+        save_generator(self.model.generator_ba, self.folder / "generator_ba.keras", config,
+                       "BtoA", epoch + 1)

@@ -1,0 +1,226 @@
+"""Every hyperparameter in one frozen dataclass, with the paper's defaults.
+
+The CLI and the notebook both build a `CycleGANConfig`; it is saved as JSON next to every
+checkpoint and export so a file always says how it was made.
+
+Example:
+    config = CycleGANConfig.preset("tiny", n_epochs=2)
+    config.save_json("runs/demo/config.json")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from cyclegan_tf import registry
+
+GAN_MODES = ("lsgan", "vanilla", "hinge", "wgan-gp")
+NORMS = ("instance", "batch", "none")
+INIT_TYPES = ("normal", "xavier", "kaiming")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+
+# Fields that change the shape of some saved variable: a checkpoint is only compatible with a
+# model whose config agrees on all of them.
+ARCHITECTURE_FIELDS = (
+    "generator",
+    "discriminator",
+    "ngf",
+    "ndf",
+    "n_layers_d",
+    "norm",
+    "use_dropout",
+    "channels",
+    "crop_size",
+    "pool_size",
+)
+
+
+def _opt(default: Any, help: str, **kwargs: Any) -> Any:
+    """A dataclass field whose help text the CLI shows."""
+    return field(default=default, metadata={"help": help, **kwargs})
+
+
+@dataclass(frozen=True)
+class CycleGANConfig:
+    """Hyperparameters of a CycleGAN run; defaults are those of Zhu et al. (2017)."""
+
+    # Networks
+    generator: str = _opt("resnet_9blocks", "generator architecture", choices="generators")
+    discriminator: str = _opt("basic", "discriminator architecture", choices="discriminators")
+    ngf: int = _opt(64, "generator filters in the first conv layer")
+    ndf: int = _opt(64, "discriminator filters in the first conv layer")
+    n_layers_d: int = _opt(3, "conv layers of the 'n_layers' discriminator ('basic' uses 3)")
+    norm: str = _opt("instance", "normalization layer", choices=NORMS)
+    use_dropout: bool = _opt(False, "dropout (0.5) in the generator, as pix2pix")
+    init_type: str = _opt("normal", "weight initialization", choices=INIT_TYPES)
+    init_gain: float = _opt(0.02, "scale of the weight initialization")
+    channels: int = _opt(3, "image channels of both domains")
+    # Objective
+    gan_mode: str = _opt("lsgan", "adversarial loss", choices=GAN_MODES)
+    lambda_gan: float = _opt(1.0, "weight of the adversarial terms (0 switches them off)")
+    lambda_a: float = _opt(10.0, "weight of the forward cycle loss A->B->A (0 switches it off)")
+    lambda_b: float = _opt(10.0, "weight of the backward cycle loss B->A->B (0 switches it off)")
+    lambda_identity: float = _opt(
+        0.5, "identity loss weight, as a fraction of lambda_a/lambda_b (0 switches it off)"
+    )
+    lambda_gp: float = _opt(10.0, "gradient penalty weight for gan_mode 'wgan-gp'")
+    pool_size: int = _opt(50, "generated images kept per direction for the discriminators (0: none)")
+    # Optimization
+    lr: float = _opt(2e-4, "initial Adam learning rate, generators and discriminators")
+    beta_1: float = _opt(0.5, "Adam beta_1")
+    beta_2: float = _opt(0.999, "Adam beta_2")
+    n_epochs: int = _opt(100, "epochs at the initial learning rate")
+    n_epochs_decay: int = _opt(100, "epochs of linear decay of the learning rate to zero")
+    batch_size: int = _opt(1, "images per domain in a batch")
+    precision: str = _opt("float32", "compute precision", choices=PRECISIONS)
+    seed: int = _opt(0, "random seed for weights, data order and augmentation")
+    # Data
+    data: str = _opt(
+        "synthetic",
+        "dataset: a folder in the trainA/trainB layout, 'A_DIR,B_DIR', 'tfds:cycle_gan/NAME' "
+        "or 'synthetic' (embedded, no download)",
+    )
+    load_size: int = _opt(286, "images are resized to this size before cropping")
+    crop_size: int = _opt(256, "training images are cropped to this size")
+    preprocess: str = _opt("resize_and_crop", "preprocessing mode", choices=PREPROCESS_MODES)
+    no_flip: bool = _opt(False, "disable random horizontal flips")
+    max_dataset_size: int = _opt(0, "use at most this many images per domain (0: all)")
+    synthetic_size: int = _opt(400, "images per domain in the embedded synthetic training set")
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- validation ---------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise a ValueError naming the option, the bad value and what is allowed."""
+        _check_choice("generator", self.generator, registry.generator_names())
+        _check_choice("discriminator", self.discriminator, registry.discriminator_names())
+        _check_choice("norm", self.norm, NORMS)
+        _check_choice("init_type", self.init_type, INIT_TYPES)
+        _check_choice("gan_mode", self.gan_mode, GAN_MODES)
+        _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("preprocess", self.preprocess, PREPROCESS_MODES)
+        for name in ("ngf", "ndf", "n_layers_d", "channels", "batch_size", "load_size",
+                     "crop_size", "synthetic_size"):
+            _check_positive(name, getattr(self, name))
+        for name in ("n_epochs", "n_epochs_decay", "pool_size", "max_dataset_size"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("lambda_gan", "lambda_a", "lambda_b", "lambda_identity", "lambda_gp",
+                     "lr", "init_gain"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.n_epochs + self.n_epochs_decay == 0:
+            raise ValueError("n_epochs + n_epochs_decay must be at least 1")
+        if not 0 <= self.beta_1 < 1 or not 0 <= self.beta_2 < 1:
+            raise ValueError(f"beta_1 and beta_2 must be in [0, 1), got {self.beta_1}, {self.beta_2}")
+        if "crop" in self.preprocess and self.crop_size > self.load_size:
+            raise ValueError(
+                f"crop_size ({self.crop_size}) must not be larger than load_size "
+                f"({self.load_size}) with preprocess '{self.preprocess}'"
+            )
+        if self.preprocess in ("none", "scale_width") and self.batch_size != 1:
+            raise ValueError(
+                f"preprocess '{self.preprocess}' keeps image sizes different, so batch_size "
+                f"must be 1, got {self.batch_size}"
+            )
+        multiple = registry.generator_size_multiple(self.generator)
+        if self.crop_size % multiple:
+            raise ValueError(
+                f"crop_size must be a multiple of {multiple} for generator '{self.generator}', "
+                f"got {self.crop_size}"
+            )
+
+    # -- derived values -----------------------------------------------------------------------
+    @property
+    def total_epochs(self) -> int:
+        return self.n_epochs + self.n_epochs_decay
+
+    def architecture(self) -> dict[str, Any]:
+        """The fields a checkpoint must agree on to be loaded into this model."""
+        return {name: getattr(self, name) for name in ARCHITECTURE_FIELDS}
+
+    def replace(self, **changes: Any) -> CycleGANConfig:
+        """A copy with some fields changed (and validated)."""
+        _check_field_names(changes)
+        return dataclasses.replace(self, **changes)
+
+    # -- presets and JSON ---------------------------------------------------------------------
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> CycleGANConfig:
+        """A named recipe (see `PRESETS`), with some fields overridden."""
+        _check_choice("preset", name, tuple(PRESETS))
+        _check_field_names(overrides)
+        return cls(**{**PRESETS[name], **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> CycleGANConfig:
+        """Build from a dict; unknown keys (from a newer version) are an error, not ignored."""
+        _check_field_names(values)
+        return cls(**values)
+
+    def save_json(self, path: str | os.PathLike) -> None:
+        with open(path, "w") as f:
+            json.dump(self.to_dict(), f, indent=2, sort_keys=True)
+            f.write("\n")
+
+    @classmethod
+    def load_json(cls, path: str | os.PathLike) -> CycleGANConfig:
+        try:
+            with open(path) as f:
+                values = json.load(f)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no config file at {path}") from None
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is not valid JSON: {e}") from None
+        return cls.from_dict(values)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The paper's setup: ResNet-9 at 256 px, batch 1, 100 + 100 epochs.
+    "paper": {},
+    # The recipe commonly reported for selfie2anime (3,400 + 3,400 images): batch 4, 80 epochs.
+    "selfie2anime": {"batch_size": 4, "n_epochs": 40, "n_epochs_decay": 40},
+    # A small, fast model for a CPU demo on the embedded dataset (a few minutes on a laptop).
+    "tiny": {
+        "generator": "resnet_6blocks",
+        "ngf": 16,
+        "ndf": 16,
+        "load_size": 72,
+        "crop_size": 64,
+        "batch_size": 4,
+        "n_epochs": 6,
+        "n_epochs_decay": 4,
+        "synthetic_size": 200,
+        "lr": 5e-4,
+    },
+}
+
+
+def config_fields() -> list[dataclasses.Field]:
+    return list(dataclasses.fields(CycleGANConfig))
+
+
+def _check_field_names(values: dict[str, Any]) -> None:
+    known = {f.name for f in dataclasses.fields(CycleGANConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown config option(s) {unknown}; known options: {sorted(known)}")
+
+
+def _check_choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+def _check_positive(name: str, value: int) -> None:
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value}")

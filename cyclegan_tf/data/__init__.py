@@ -1,0 +1,25 @@
+"""Data: image folders, tensorflow-datasets and the embedded synthetic faces, as `tf.data` batches."""
+
+from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
+from cyclegan_tf.data.pipeline import (
+    paired_batches,
+    preprocess,
+    to_uint8,
+    to_unit_range,
+    unpaired_batches,
+)
+from cyclegan_tf.data.sources import DomainImages, load_domains
+
+__all__ = [
+    "DECODE_REPORT",
+    "DomainImages",
+    "ImageDecodeError",
+    "list_images",
+    "load_domains",
+    "load_rgb",
+    "paired_batches",
+    "preprocess",
+    "to_uint8",
+    "to_unit_range",
+    "unpaired_batches",
+]

@@ -1,0 +1,39 @@
+"""The `cycle_gan/*` datasets of tensorflow-datasets (horse2zebra, monet2photo, ...).
+
+tfds downloads and prepares a dataset the first time it is asked for (the user asked, by naming it);
+after that it reads from its local cache (`~/tensorflow_datasets` or `TFDS_DATA_DIR`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from cyclegan_tf.data.sources import DomainImages
+
+TFDS_CYCLE_GAN_CONFIGS = (
+    "apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",
+    "ukiyoe2photo", "vangogh2photo", "maps", "cityscapes", "facades", "iphone2dslr_flower",
+)
+
+
+def load_tfds_domains(name: str, split: str) -> tuple[DomainImages, DomainImages]:
+    """Domains A and B of `split` for the tfds dataset `name` (e.g. 'cycle_gan/horse2zebra')."""
+    import tensorflow_datasets as tfds
+
+    if not name.startswith("cycle_gan/") or name.split("/", 1)[1] not in TFDS_CYCLE_GAN_CONFIGS:
+        raise ValueError(
+            f"tfds dataset must be one of "
+            f"{['cycle_gan/' + c for c in TFDS_CYCLE_GAN_CONFIGS]}, got {name!r}"
+        )
+    builder = tfds.builder(name, data_dir=os.environ.get("TFDS_DATA_DIR"))
+    builder.download_and_prepare()
+    domains = []
+    for domain in "AB":
+        split_name = f"{split}{domain}"
+        dataset = builder.as_dataset(split=split_name, shuffle_files=False)
+        size = builder.info.splits[split_name].num_examples
+        dataset = dataset.map(lambda ex: tf.ensure_shape(ex["image"], (None, None, 3)))
+        domains.append(DomainImages(split_name, dataset, size))
+    return domains[0], domains[1]

@@ -1,0 +1,109 @@
+"""Layers the CycleGAN networks need that Keras does not ship: reflection padding and instance norm.
+
+Both are written with `keras.ops` only, so they run on any Keras backend, and both are registered
+so that a saved `.keras` generator loads with `safe_mode=True` and no `custom_objects`.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="cyclegan_tf")
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pads height and width by mirroring, as PyTorch's `nn.ReflectionPad2d`.
+
+    Example:
+        y = ReflectionPadding2D(3)(x)  # (1, 64, 64, 3) -> (1, 70, 70, 3)
+    """
+
+    def __init__(self, padding: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        if int(padding) < 0:
+            raise ValueError(f"padding must be >= 0, got {padding}")
+        self.padding = int(padding)
+
+    def call(self, inputs):
+        p = self.padding
+        return ops.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        grow = 2 * self.padding
+        return (
+            batch,
+            None if height is None else height + grow,
+            None if width is None else width + grow,
+            channels,
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="cyclegan_tf")
+class InstanceNormalization(keras.layers.Layer):
+    """Normalizes each image's channels over height and width (Ulyanov et al., 2016).
+
+    Same maths as `GroupNormalization(groups=-1)` and PyTorch's `InstanceNorm2d`, but written as a
+    mean and a variance over the spatial axes, which lowers to a handful of TFLite ops instead of
+    reshapes with dynamic shapes. Statistics are computed in float32 under mixed precision.
+    The paper's networks use it without a learned scale and offset (`affine=False`).
+
+    Example:
+        y = InstanceNormalization()(x)  # every (image, channel) has mean 0 and variance 1
+    """
+
+    def __init__(self, epsilon: float = 1e-5, affine: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+        self.affine = bool(affine)
+
+    def build(self, input_shape):
+        if self.affine:
+            channels = input_shape[-1]
+            self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+            self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+
+    def call(self, inputs):
+        x = ops.cast(inputs, "float32")
+        mean = ops.mean(x, axis=(1, 2), keepdims=True)
+        centered = x - mean
+        variance = ops.mean(ops.square(centered), axis=(1, 2), keepdims=True)
+        y = centered * ops.rsqrt(variance + self.epsilon)
+        if self.affine:
+            y = y * ops.cast(self.gamma, "float32") + ops.cast(self.beta, "float32")
+        return ops.cast(y, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon, "affine": self.affine}
+
+
+def normalization(norm: str, name: str | None = None, dtype=None) -> keras.layers.Layer:
+    """The normalization layer called `norm` ('instance', 'batch' or 'none')."""
+    if norm == "instance":
+        return InstanceNormalization(name=name, dtype=dtype)
+    if norm == "batch":
+        # PyTorch's BatchNorm2d defaults: momentum 0.1 (Keras 0.9), epsilon 1e-5, affine.
+        return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name, dtype=dtype)
+    if norm == "none":
+        return keras.layers.Identity(name=name, dtype=dtype)
+    raise ValueError(f"norm must be one of ['instance', 'batch', 'none'], got {norm!r}")
+
+
+def kernel_initializer(init_type: str, gain: float, seed: int | None = None):
+    """The weight initialization of the official code: N(0, gain), xavier or kaiming."""
+    if init_type == "normal":
+        return keras.initializers.RandomNormal(0.0, gain, seed=seed)
+    if init_type == "xavier":
+        # torch.nn.init.xavier_normal_(gain=g) == glorot normal scaled by g**2 in variance.
+        return keras.initializers.VarianceScaling(
+            gain**2, mode="fan_avg", distribution="untruncated_normal", seed=seed
+        )
+    if init_type == "kaiming":
+        return keras.initializers.HeNormal(seed=seed)
+    raise ValueError(f"init_type must be one of ['normal', 'xavier', 'kaiming'], got {init_type!r}")

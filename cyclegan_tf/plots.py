@@ -1,0 +1,74 @@
+"""Pictures people would rather look at than read: sample grids and loss curves (PNG)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def save_image_grid(rows: Sequence[Sequence[np.ndarray]], column_titles: Sequence[str],
+                    path: str | os.PathLike, row_titles: Sequence[str] | None = None,
+                    title: str | None = None) -> None:
+    """Save a grid of uint8 RGB images (rows x columns) with titles as a PNG."""
+    n_rows, n_cols = len(rows), len(column_titles)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.2 * n_cols, 2.2 * n_rows), squeeze=False)
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            ax = axes[r][c]
+            ax.imshow(image)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(column_titles[c], fontsize=9)
+            if c == 0 and row_titles:
+                ax.set_ylabel(row_titles[r], fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def read_csv_log(path: str | os.PathLike) -> dict[str, list[float]]:
+    """Columns of a Keras CSVLogger file as float lists (the 'epoch' column included)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    columns: dict[str, list[float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            try:
+                columns.setdefault(key, []).append(float(value))
+            except (TypeError, ValueError):
+                columns.setdefault(key, []).append(float("nan"))
+    return columns
+
+
+def save_loss_curves(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
+    """Plot every logged loss per epoch (training solid, validation dashed) as a PNG."""
+    columns = read_csv_log(csv_path)
+    epochs = np.asarray(columns.pop("epoch", []), int) + 1
+    names = [k for k in columns if not k.startswith("val_") and k != "lr"]
+    panels = [("adversarial", [n for n in names if n in ("G", "F", "D_A", "D_B")]),
+              ("reconstruction", [n for n in names if n not in ("G", "F", "D_A", "D_B")])]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, (title, keys) in zip(axes, panels, strict=True):
+        for key in keys:
+            line, = ax.plot(epochs, columns[key], marker="o", markersize=3, label=key)
+            if f"val_{key}" in columns:
+                ax.plot(epochs, columns[f"val_{key}"], linestyle="--", color=line.get_color(),
+                        label=f"val {key}")
+        ax.set_title(f"{title} losses")
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        if keys:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
