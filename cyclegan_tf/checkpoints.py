@@ -20,6 +20,7 @@ from typing import Any
 
 import keras
 
+from cyclegan_tf import networks  # noqa: F401 - registers the custom layers for loading
 from cyclegan_tf.config import CycleGANConfig
 
 DIRECTIONS = ("AtoB", "BtoA")

@@ -129,6 +129,11 @@ class CycleGANConfig:
                 f"preprocess '{self.preprocess}' keeps image sizes different, so batch_size "
                 f"must be 1, got {self.batch_size}"
             )
+        if self.preprocess in ("none", "scale_width") and self.pool_size:
+            raise ValueError(
+                f"preprocess '{self.preprocess}' gives images of different sizes, which the image "
+                f"pool cannot store: set pool_size to 0 (got {self.pool_size})"
+            )
         multiple = registry.generator_size_multiple(self.generator)
         if self.crop_size % multiple:
             raise ValueError(

@@ -46,10 +46,18 @@ class ImagePool(keras.layers.Layer):
     def call(self, images):
         if not self.pool_size:
             return images
-        outputs = []
-        for i in range(images.shape[0]):  # sequential, as the official per-image loop
-            outputs.append(self._query_one(ops.cast(images[i], "float32")))
-        return ops.cast(ops.stack(outputs), images.dtype)
+        floats = ops.cast(images, "float32")
+        count = tf.shape(floats)[0]
+
+        def query(i, outputs):  # one image at a time, as the official per-image loop
+            return i + 1, outputs.write(i, self._query_one(floats[i]))
+
+        _, outputs = tf.while_loop(
+            lambda i, _: i < count, query, (0, tf.TensorArray("float32", size=count))
+        )
+        outputs = outputs.stack()
+        outputs.set_shape(images.shape)
+        return ops.cast(outputs, images.dtype)
 
     def _query_one(self, image):
         count = self.count.value

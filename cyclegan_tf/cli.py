@@ -1,0 +1,181 @@
+"""The `cyclegan-tf` command line: one thin layer over the library.
+
+Every `CycleGANConfig` field is a `train` option with the paper's default and a help text; the CLI
+builds the config object and nothing else reads flags.
+
+Example:
+    cyclegan-tf train --preset tiny --out runs/tiny
+    cyclegan-tf translate runs/tiny photo.jpg --out translated/
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from cyclegan_tf import registry
+from cyclegan_tf.config import PRESETS, CycleGANConfig, config_fields
+
+logger = logging.getLogger("cyclegan_tf")
+
+
+class UsageError(Exception):
+    """A bad option or path: printed as one line, exit status 2."""
+
+
+def _option_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def _choices(field: dataclasses.Field):
+    choices = field.metadata.get("choices")
+    if choices == "generators":
+        return registry.generator_names()
+    if choices == "discriminators":
+        return registry.discriminator_names()
+    return list(choices) if choices else None
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per config field; unset options keep the preset's value."""
+    group = parser.add_argument_group("hyperparameters (defaults: the paper's, or the preset's)")
+    for field in config_fields():
+        help_text = f"{field.metadata['help']} (paper: {field.default})"
+        if field.type in ("bool", bool):
+            group.add_argument(_option_name(field.name), dest=field.name, default=None,
+                               action=argparse.BooleanOptionalAction, help=help_text)
+            continue
+        kind = {"int": int, "float": float, "str": str}[field.type]
+        group.add_argument(_option_name(field.name), dest=field.name, type=kind, default=None,
+                           choices=_choices(field), help=help_text,
+                           metavar=None if _choices(field) else field.name.upper())
+
+
+def config_overrides(args: argparse.Namespace) -> dict:
+    return {f.name: getattr(args, f.name) for f in config_fields()
+            if getattr(args, f.name, None) is not None}
+
+
+# -- train --------------------------------------------------------------------------------------
+def cmd_train(args: argparse.Namespace) -> int:
+    from cyclegan_tf.training import resume_config, train_run
+
+    overrides = config_overrides(args)
+    if args.resume:
+        config = resume_config(args.resume, **overrides)
+        run_dir = args.resume
+    else:
+        config = CycleGANConfig.preset(args.preset, **overrides)
+        run_dir = args.out or os.path.join("runs", args.preset)
+    print(f"training {config.generator} on {config.data} into {run_dir} "
+          f"({config.total_epochs} epochs, batch {config.batch_size}, {config.crop_size} px)")
+    train_run(config, run_dir, resume=bool(args.resume), epochs=args.epochs,
+              steps_per_epoch=args.steps_per_epoch, strict=args.strict, cache=args.cache,
+              sample_every=args.sample_every, validate=not args.no_validation,
+              verbose=2 if args.quiet else "auto")
+    from cyclegan_tf.data import DECODE_REPORT
+
+    if DECODE_REPORT:
+        print(f"skipped {len(DECODE_REPORT)} unreadable image(s):")
+        for path, error in sorted(DECODE_REPORT.skipped.items()):
+            print(f"  {path}: {error}")
+    print(f"done: samples in {os.path.join(run_dir, 'samples')}, "
+          f"generators {os.path.join(run_dir, 'generator_ab.keras')} and generator_ba.keras")
+    return 0
+
+
+# -- translate ----------------------------------------------------------------------------------
+def cmd_translate(args: argparse.Namespace) -> int:
+    from cyclegan_tf.translate import translate_paths
+
+    written = translate_paths(args.model, args.inputs, args.out, direction=args.direction,
+                              size=args.size, side_by_side=args.side_by_side)
+    print(f"wrote {len(written)} translation(s) to {args.out}")
+    return 0
+
+
+# -- info ---------------------------------------------------------------------------------------
+def cmd_info(args: argparse.Namespace) -> int:
+    from cyclegan_tf.info import describe
+
+    print(describe(args.path))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cyclegan-tf",
+        description="CycleGAN in Keras 3: train, translate, inspect (and export to TFLite).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a CycleGAN (default: embedded dataset)",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--preset", default="paper", choices=list(PRESETS),
+                       help="starting recipe; options below override it")
+    train.add_argument("--out", help="run folder (default: runs/PRESET)")
+    train.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue the run in RUN_DIR from its last completed epoch")
+    train.add_argument("--epochs", type=_positive_int,
+                       help="stop after this epoch (default: n_epochs + n_epochs_decay)")
+    train.add_argument("--steps-per-epoch", type=_positive_int,
+                       help="cap the batches per epoch (quick trials)")
+    train.add_argument("--strict", action="store_true",
+                       help="stop at the first unreadable image instead of skipping it")
+    train.add_argument("--cache", action="store_true", help="keep decoded images in memory")
+    train.add_argument("--sample-every", type=_positive_int, default=1,
+                       help="write a sample grid every N epochs")
+    train.add_argument("--no-validation", action="store_true", help="skip the test split")
+    train.add_argument("--quiet", action="store_true", help="one line per epoch")
+    add_config_options(train)
+    train.set_defaults(func=cmd_train)
+
+    translate = commands.add_parser("translate", help="translate image files or folders")
+    translate.add_argument("model", help="a run folder or a generator .keras file")
+    translate.add_argument("inputs", nargs="+", help="image files or folders")
+    translate.add_argument("--out", required=True, help="folder for the translations")
+    translate.add_argument("--direction", choices=["AtoB", "BtoA"],
+                           help="with a run folder: which generator (default AtoB)")
+    translate.add_argument("--size", type=_positive_int,
+                           help="resize the shorter side to SIZE for the generator "
+                                "(default: the training crop size); output keeps the input size")
+    translate.add_argument("--side-by-side", action="store_true",
+                           help="also write input | translation comparisons")
+    translate.set_defaults(func=cmd_translate)
+
+    info = commands.add_parser("info", help="config, parameter counts and epoch of a run/model")
+    info.add_argument("path", help="a run folder or a generator .keras file")
+    info.set_defaults(func=cmd_info)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide C++ start-up chatter
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, FileExistsError, UsageError) as e:
+        print(f"cyclegan-tf {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""What a run folder or a saved generator is: config, parameter counts, epoch reached."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from cyclegan_tf.checkpoints import checkpoint_epoch, sidecar_path
+from cyclegan_tf.config import CycleGANConfig
+
+
+def parameter_counts(config: CycleGANConfig) -> dict[str, int]:
+    """Parameters of each network the config describes (built, not loaded)."""
+    from cyclegan_tf.networks import discriminators_from_config, generators_from_config
+
+    g, _ = generators_from_config(config)
+    d, _ = discriminators_from_config(config)
+    return {"generator (each)": g.count_params(), "discriminator (each)": d.count_params()}
+
+
+def describe(path: str | os.PathLike) -> str:
+    """A readable summary of a run folder or a `.keras` generator."""
+    path = Path(path)
+    if path.is_dir():
+        config_path = path / "config.json"
+        if not config_path.is_file():
+            raise FileNotFoundError(f"{path} has no config.json: not a cyclegan-tf run folder")
+        config = CycleGANConfig.load_json(config_path)
+        epoch = checkpoint_epoch(path / "checkpoint")
+        header = [f"run folder: {path}",
+                  f"epochs completed: {epoch if epoch is not None else 0} of {config.total_epochs}"]
+    elif path.suffix == ".keras" and path.is_file():
+        meta = json.loads(sidecar_path(path).read_text())
+        config = CycleGANConfig.from_dict(meta["config"])
+        header = [f"generator: {path} ({meta['direction']})",
+                  f"saved after epoch: {meta.get('epoch')}"]
+    else:
+        raise FileNotFoundError(f"{path} is neither a run folder nor a .keras generator")
+    counts = [f"{name} parameters: {count:,}" for name, count in parameter_counts(config).items()]
+    options = [f"  {k} = {v!r}" for k, v in sorted(config.to_dict().items())]
+    return "\n".join(header + counts + ["config:"] + options)

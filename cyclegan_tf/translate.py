@@ -1,0 +1,93 @@
+"""Translating image files of any size with a saved generator.
+
+The generator is fully convolutional: an image is resized so its shorter side is the training size
+(or `size`), reflect-padded to a multiple the network accepts, translated, cropped back and resized
+to the input's own size.
+
+Example:
+    translate_paths("runs/tiny", ["selfie.jpg"], "out/")
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from cyclegan_tf import registry
+from cyclegan_tf.checkpoints import DIRECTIONS, load_generator
+from cyclegan_tf.data.images import IMAGE_EXTENSIONS, list_images, load_rgb
+
+
+def resolve_generator_path(model: str | os.PathLike, direction: str | None) -> Path:
+    """A generator `.keras` file from a run folder (by direction) or the file itself."""
+    model = Path(model)
+    if direction is not None and direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
+    if model.is_dir():
+        name = "generator_ba.keras" if direction == "BtoA" else "generator_ab.keras"
+        path = model / name
+        if not path.is_file():
+            raise FileNotFoundError(f"run folder {model} has no {name} (has it finished an epoch?)")
+        return path
+    if model.suffix != ".keras" or not model.is_file():
+        raise FileNotFoundError(f"model {model} is neither a run folder nor a .keras file")
+    return model
+
+
+def expand_inputs(inputs: list[str]) -> list[str]:
+    """Files as given, folders expanded to their images; a missing path is an error."""
+    paths: list[str] = []
+    for item in inputs:
+        if os.path.isdir(item):
+            paths.extend(list_images(item))
+        elif os.path.isfile(item):
+            if Path(item).suffix.lower() not in IMAGE_EXTENSIONS:
+                raise ValueError(f"input {item} is not an image ({', '.join(IMAGE_EXTENSIONS)})")
+            paths.append(item)
+        else:
+            raise FileNotFoundError(f"input {item} does not exist")
+    return paths
+
+
+def translate_image(generator, image: np.ndarray, size: int, multiple: int) -> np.ndarray:
+    """Translate one uint8 RGB image of any size; the result has the input's size."""
+    height, width = image.shape[:2]
+    scale = size / min(height, width)
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BICUBIC))
+    pad_h, pad_w = -new_h % multiple, -new_w % multiple
+    x = resized.astype(np.float32) / 127.5 - 1.0
+    mode = "reflect" if min(new_h, new_w) > max(pad_h, pad_w) else "edge"
+    x = np.pad(x, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
+    y = np.asarray(generator(x[None], training=False))[0, :new_h, :new_w]
+    y = np.clip(np.round((y + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
+
+
+def translate_paths(model: str | os.PathLike, inputs: list[str], out_dir: str | os.PathLike,
+                    direction: str | None = None, size: int | None = None,
+                    side_by_side: bool = False) -> list[Path]:
+    """Translate image files and folders into `out_dir` as PNGs; returns the files written."""
+    path = resolve_generator_path(model, direction)
+    paths = expand_inputs(inputs)
+    generator, info = load_generator(path)
+    if direction is not None and Path(model).is_file() and direction != info.direction:
+        raise ValueError(f"{path} translates {info.direction}, but --direction is {direction}")
+    multiple = registry.generator_size_multiple(info.config.generator)
+    size = size or info.config.crop_size
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in paths:
+        image = load_rgb(source)
+        result = translate_image(generator, image, size, multiple)
+        target = out_dir / f"{Path(source).stem}.png"
+        Image.fromarray(result).save(target)
+        written.append(target)
+        if side_by_side:
+            Image.fromarray(np.concatenate([image, result], axis=1)).save(
+                out_dir / f"{Path(source).stem}_compare.png")
+    return written
