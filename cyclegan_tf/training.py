@@ -116,9 +116,9 @@ def train_run(config: CycleGANConfig, run_dir: str | os.PathLike, *, resume: boo
               strategy: tf.distribute.Strategy | None = None,
               extra_callbacks: list | None = None) -> keras.callbacks.History:
     """Train `config` into `run_dir` (see the module docstring), resuming where it stopped."""
-    run_dir = prepare_run_dir(run_dir, config, resume)
     DECODE_REPORT.clear()
     train, validation, images_a, images_b = load_data(config, strict=strict, cache=cache)
+    run_dir = prepare_run_dir(run_dir, config, resume)  # after the data is found: no empty runs
     if steps_per_epoch:
         train = train.take(steps_per_epoch)
     model = build_model(config, strategy)

@@ -27,13 +27,14 @@ def load_tfds_domains(name: str, split: str) -> tuple[DomainImages, DomainImages
             f"tfds dataset must be one of "
             f"{['cycle_gan/' + c for c in TFDS_CYCLE_GAN_CONFIGS]}, got {name!r}"
         )
-    builder = tfds.builder(name, data_dir=os.environ.get("TFDS_DATA_DIR"))
-    builder.download_and_prepare()
     domains = []
     for domain in "AB":
         split_name = f"{split}{domain}"
-        dataset = builder.as_dataset(split=split_name, shuffle_files=False)
-        size = builder.info.splits[split_name].num_examples
+        dataset = tfds.load(name, split=split_name, shuffle_files=False, download=True,
+                            data_dir=os.environ.get("TFDS_DATA_DIR"))
+        size = int(dataset.cardinality().numpy())
+        if size < 0:  # unknown cardinality: count once
+            size = int(dataset.reduce(0, lambda n, _: n + 1).numpy())
         dataset = dataset.map(lambda ex: tf.ensure_shape(ex["image"], (None, None, 3)))
         domains.append(DomainImages(split_name, dataset, size))
     return domains[0], domains[1]

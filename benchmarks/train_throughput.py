@@ -1,0 +1,143 @@
+"""Training throughput of the CycleGAN step: images/s after warm-up, per precision and XLA setting.
+
+Every configuration is measured in the same run, side by side, so ratios are meaningful on a
+shared, noisy machine. Writes JSON and a Markdown table (default: benchmarks/results/).
+
+    python benchmarks/train_throughput.py --size 128 --batch-size 1 --steps 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from machine import describe_machine, markdown_machine  # noqa: E402
+
+from cyclegan_tf.config import CycleGANConfig  # noqa: E402
+from cyclegan_tf.training import build_model  # noqa: E402
+
+# PyTorch 2.13, official CycleGAN architecture, 128x128, batch 1, on this kind of 2-core CPU
+# (figures from the issue that asked for this benchmark): seconds per training step.
+PYTORCH_REFERENCE_S_PER_STEP = {"float32": 2.3, "mixed_bfloat16": 1.15}
+
+
+class StepTimer(keras.callbacks.Callback):
+    def __init__(self, progress: keras.utils.Progbar):
+        super().__init__()
+        self.times: list[float] = []
+        self.progress = progress
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+        self.progress.add(1)
+
+
+def measure(config: CycleGANConfig, jit: bool, warmup: int, steps: int) -> dict:
+    model = build_model(config, jit_compile=jit)
+    rng = np.random.default_rng(0)
+    shape = (config.batch_size, config.crop_size, config.crop_size, 3)
+    batch = tuple(rng.uniform(-1, 1, shape).astype("float32") for _ in range(2))
+    data = tf.data.Dataset.from_tensors(batch).repeat()
+    progress = keras.utils.Progbar(warmup + steps, unit_name="step")
+    timer = StepTimer(progress)
+    model.fit(data, steps_per_epoch=warmup + steps, epochs=1, verbose=0, callbacks=[timer])
+    timed = timer.times[warmup:]
+    median = statistics.median(timed)
+    return {
+        "precision": config.precision,
+        "jit_compile": jit,
+        "median_s_per_step": median,
+        "min_s_per_step": min(timed),
+        "images_per_s": config.batch_size / median,
+        "steps_timed": len(timed),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--generator", default="resnet_9blocks")
+    parser.add_argument("--discriminator", default="basic")
+    parser.add_argument("--ngf", type=int, default=64)
+    parser.add_argument("--ndf", type=int, default=64)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--precisions", default="float32,mixed_bfloat16")
+    parser.add_argument("--jit", default="off,on", help="XLA settings to try: off, on or both")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "train_throughput"))
+    args = parser.parse_args(argv)
+
+    results = []
+    for precision in args.precisions.split(","):
+        for jit in args.jit.split(","):
+            config = CycleGANConfig(
+                generator=args.generator, discriminator=args.discriminator, ngf=args.ngf,
+                ndf=args.ndf, crop_size=args.size, load_size=args.size,
+                batch_size=args.batch_size, precision=precision,
+            )
+            print(f"{precision}, XLA {jit}:")
+            result = measure(config, jit == "on", args.warmup, args.steps)
+            reference = PYTORCH_REFERENCE_S_PER_STEP.get(precision)
+            if reference and args.size == 128 and args.batch_size == 1 and args.ngf == 64:
+                result["pytorch_s_per_step"] = reference
+                result["speedup_vs_pytorch"] = reference / result["median_s_per_step"]
+            results.append(result)
+    keras.mixed_precision.set_global_policy("float32")
+    report = {
+        "benchmark": "train_throughput",
+        "config": {k: v for k, v in vars(args).items() if k != "out"},
+        "machine": describe_machine(),
+        "results": results,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    out.with_suffix(".md").write_text(to_markdown(report))
+    print(to_markdown(report))
+    return 0
+
+
+def to_markdown(report: dict) -> str:
+    c = report["config"]
+    lines = [
+        f"# Training throughput: {c['generator']} (ngf {c['ngf']}) + {c['discriminator']} "
+        f"(ndf {c['ndf']}), {c['size']}x{c['size']}, batch {c['batch_size']}",
+        "",
+        markdown_machine(report["machine"]),
+        f"Median of {c['steps']} steps after {c['warmup']} warm-up steps; one full CycleGAN step "
+        "(both generators, both discriminators, image pools).",
+        "",
+        "| precision | XLA | s/step (median) | s/step (min) | images/s | PyTorch 2.13 s/step | "
+        "speed-up vs PyTorch |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in report["results"]:
+        ref = r.get("pytorch_s_per_step")
+        lines.append(
+            f"| {r['precision']} | {'on' if r['jit_compile'] else 'off'} | "
+            f"{r['median_s_per_step']:.3f} | {r['min_s_per_step']:.3f} | {r['images_per_s']:.2f} | "
+            f"{ref if ref else '-'} | "
+            f"{r['speedup_vs_pytorch']:.2f}x |" if ref else
+            f"| {r['precision']} | {'on' if r['jit_compile'] else 'off'} | "
+            f"{r['median_s_per_step']:.3f} | {r['min_s_per_step']:.3f} | {r['images_per_s']:.2f} | - | - |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

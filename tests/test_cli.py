@@ -1,0 +1,85 @@
+import contextlib
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cyclegan_tf.checkpoints import checkpoint_epoch
+from cyclegan_tf.cli import main
+
+TINY = ["--preset", "tiny", "--ngf", "4", "--ndf", "4", "--crop-size", "32", "--load-size", "36",
+        "--synthetic-size", "8", "--batch-size", "2", "--n-epochs", "1", "--n-epochs-decay", "1",
+        "--quiet"]
+
+
+def _rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_train_checkpoint_resume_translate_and_info_end_to_end(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--out", str(run), "--epochs", "1"]) == 0
+    assert checkpoint_epoch(run / "checkpoint") == 1
+    for name in ("config.json", "losses.csv", "losses.png", "samples/epoch_001.png",
+                 "generator_ab.keras", "generator_ab.json", "generator_ba.keras"):
+        assert (run / name).is_file(), name
+    assert json.loads((run / "config.json").read_text())["ngf"] == 4
+
+    # Starting again into the same folder without --resume would overwrite it: refused.
+    assert main(["train", *TINY, "--out", str(run)]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert checkpoint_epoch(run / "checkpoint") == 2
+    assert [r["epoch"] for r in _rows(run / "losses.csv")] == ["0", "1"]
+    assert (run / "samples/epoch_002.png").is_file()
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (50, 70, 3), np.uint8)).save(
+        photos / "selfie.jpg")
+    out = tmp_path / "translated"
+    assert main(["translate", str(run), str(photos), "--out", str(out), "--side-by-side"]) == 0
+    assert Image.open(out / "selfie.png").size == (70, 50)  # the input's own size
+    assert Image.open(out / "selfie_compare.png").size == (140, 50)
+    assert main(["translate", str(run / "generator_ba.keras"), str(photos / "selfie.jpg"),
+                 "--out", str(out / "ba")]) == 0
+    assert (out / "ba" / "selfie.png").is_file()
+
+    capsys.readouterr()
+    assert main(["info", str(run)]) == 0
+    text = capsys.readouterr().out
+    assert "epochs completed: 2 of 2" in text and "ngf = 4" in text and "parameters:" in text
+
+
+def test_resume_refuses_to_change_the_architecture(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"ngf": 4, "ndf": 4}))
+    assert main(["train", "--resume", str(run), "--ngf", "8"]) == 2
+    assert "cannot change ['ngf']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--generator", "resnet_99"], "invalid choice: 'resnet_99'"),
+        (["train", "--ngf", "-3"], "ngf must be a positive integer, got -3"),
+        (["train", "--crop-size", "300"], "crop_size (300) must not be larger than load_size"),
+        (["train", "--data", "/no/such/folder"], "'/no/such/folder' is not a folder"),
+        (["train", "--epochs", "0"], "expected a positive integer, got 0"),
+        (["translate", "/no/model", "x.png", "--out", "o"], "/no/model is neither"),
+        (["info", "/no/run"], "/no/run is neither a run folder"),
+    ],
+)
+def test_bad_options_fail_at_once_naming_the_option(args, message, capsys, tmp_path,
+                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argparse_rejects = "invalid choice" in message or "expected" in message
+    with pytest.raises(SystemExit) if argparse_rejects else contextlib.nullcontext():
+        assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # a failed start leaves no half-made run folder
