@@ -5,7 +5,8 @@ selfie2anime-layout folder), runs the training pipeline (decode, resize 286, ran
 scale) for both domains and reports images/s. With --train-json (the output of
 train_throughput.py) it also reports how many times faster the pipeline feeds than training eats.
 
-    python benchmarks/input_pipeline.py --images 300 --train-json benchmarks/results/train_throughput_256.json
+    python benchmarks/input_pipeline.py --images 300 \
+        --train-json benchmarks/results/train_throughput_256.json
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def write_jpegs(root: Path, count: int, size: int) -> None:
         (root / domain).mkdir(parents=True)
         for i in range(count):
             Image.fromarray(render(face_for(0, 0, i), size)).save(
-                root / domain / f"{i:05d}.jpg", quality=92)
+                root / domain / f"{i:05d}.jpg", quality=92
+            )
             progress.add(1)
 
 
@@ -49,13 +51,18 @@ def measure(data: str, config: CycleGANConfig, repeats: int) -> dict:
         start = time.perf_counter()
         n = sum(1 for _ in dataset) * config.batch_size
         rates.append(n / (time.perf_counter() - start))
-    return {"images_per_s_per_domain": statistics.median(rates), "images_per_epoch": n,
-            "repeats": repeats}
+    return {
+        "images_per_s_per_domain": statistics.median(rates),
+        "images_per_epoch": n,
+        "repeats": repeats,
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", help="a folder in the trainA/trainB layout (default: synthetic JPEGs)")
+    parser.add_argument(
+        "--data", help="a folder in the trainA/trainB layout (default: synthetic JPEGs)"
+    )
     parser.add_argument("--images", type=int, default=300, help="JPEGs per domain to write")
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
@@ -70,9 +77,14 @@ def main(argv=None) -> int:
             write_jpegs(Path(tmp), args.images, config.load_size)
             data = tmp
         result = measure(data, config, args.repeats)
-    report = {"benchmark": "input_pipeline", "data": args.data or "synthetic JPEGs",
-              "crop_size": config.crop_size, "batch_size": args.batch_size,
-              "machine": describe_machine(), "result": result}
+    report = {
+        "benchmark": "input_pipeline",
+        "data": args.data or "synthetic JPEGs",
+        "crop_size": config.crop_size,
+        "batch_size": args.batch_size,
+        "machine": describe_machine(),
+        "result": result,
+    }
     if args.train_json:
         train = json.loads(Path(args.train_json).read_text())
         best = max(r["images_per_s"] for r in train["results"])
@@ -94,9 +106,11 @@ def to_markdown(report: dict) -> str:
         "",
         markdown_machine(report["machine"]),
         "",
-        "| images/s per domain (A and B both decoded) | fastest training step, images/s | headroom |",
+        "| images/s per domain (A and B both decoded) | fastest training step, images/s "
+        "| headroom |",
         "| ---: | ---: | ---: |",
-        f"| {r['images_per_s_per_domain']:.1f} | {report.get('training_images_per_s', float('nan')):.2f} "
+        f"| {r['images_per_s_per_domain']:.1f} "
+        f"| {report.get('training_images_per_s', float('nan')):.2f} "
         f"| {report.get('headroom', float('nan')):.1f}x |",
     ]
     return "\n".join(lines) + "\n"

@@ -34,5 +34,7 @@ def describe_machine() -> dict:
 
 
 def markdown_machine(machine: dict) -> str:
-    return (f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
-            f"Python {machine['python']}, TensorFlow {machine['tensorflow']}.")
+    return (
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"Python {machine['python']}, TensorFlow {machine['tensorflow']}."
+    )

@@ -79,16 +79,23 @@ def main(argv=None) -> int:
     parser.add_argument("--jit", default="off,on", help="XLA settings to try: off, on or both")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "train_throughput"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).parent / "results" / "train_throughput")
+    )
     args = parser.parse_args(argv)
 
     results = []
     for precision in args.precisions.split(","):
         for jit in args.jit.split(","):
             config = CycleGANConfig(
-                generator=args.generator, discriminator=args.discriminator, ngf=args.ngf,
-                ndf=args.ndf, crop_size=args.size, load_size=args.size,
-                batch_size=args.batch_size, precision=precision,
+                generator=args.generator,
+                discriminator=args.discriminator,
+                ngf=args.ngf,
+                ndf=args.ndf,
+                crop_size=args.size,
+                load_size=args.size,
+                batch_size=args.batch_size,
+                precision=precision,
             )
             print(f"{precision}, XLA {jit}:")
             result = measure(config, jit == "on", args.warmup, args.steps)
@@ -132,9 +139,11 @@ def to_markdown(report: dict) -> str:
             f"| {r['precision']} | {'on' if r['jit_compile'] else 'off'} | "
             f"{r['median_s_per_step']:.3f} | {r['min_s_per_step']:.3f} | {r['images_per_s']:.2f} | "
             f"{ref if ref else '-'} | "
-            f"{r['speedup_vs_pytorch']:.2f}x |" if ref else
-            f"| {r['precision']} | {'on' if r['jit_compile'] else 'off'} | "
-            f"{r['median_s_per_step']:.3f} | {r['min_s_per_step']:.3f} | {r['images_per_s']:.2f} | - | - |"
+            f"{r['speedup_vs_pytorch']:.2f}x |"
+            if ref
+            else f"| {r['precision']} | {'on' if r['jit_compile'] else 'off'} | "
+            f"{r['median_s_per_step']:.3f} | {r['min_s_per_step']:.3f} | "
+            f"{r['images_per_s']:.2f} | - | - |"
         )
     return "\n".join(lines) + "\n"
 

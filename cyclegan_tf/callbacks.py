@@ -41,32 +41,54 @@ class LinearDecay(keras.callbacks.Callback):
 
 def translate_batch(generator: keras.Model, images: np.ndarray, batch_size: int = 8) -> np.ndarray:
     """Run a generator over float images in [-1, 1] and return uint8 images."""
-    outputs = [np.asarray(generator(images[i:i + batch_size], training=False), np.float32)
-               for i in range(0, len(images), batch_size)]
+    outputs = [
+        np.asarray(generator(images[i : i + batch_size], training=False), np.float32)
+        for i in range(0, len(images), batch_size)
+    ]
     return to_uint8_numpy(np.concatenate(outputs))
 
 
 def to_uint8_numpy(images: np.ndarray) -> np.ndarray:
-    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(
+        np.uint8
+    )
 
 
-def save_translation_grid(model, images_a: np.ndarray, images_b: np.ndarray,
-                          path: str | os.PathLike, title: str | None = None) -> None:
+def save_translation_grid(
+    model,
+    images_a: np.ndarray,
+    images_b: np.ndarray,
+    path: str | os.PathLike,
+    title: str | None = None,
+) -> None:
     """One row per test pair: A | G(A) | F(G(A)) | B | F(B) | G(F(B)) (pairs of equal count)."""
     fake_b = translate_batch(model.generator_ab, images_a)
     rec_a = translate_batch(model.generator_ba, fake_b.astype(np.float32) / 127.5 - 1)
     fake_a = translate_batch(model.generator_ba, images_b)
     rec_b = translate_batch(model.generator_ab, fake_a.astype(np.float32) / 127.5 - 1)
-    rows = [list(r) for r in zip(to_uint8_numpy(images_a), fake_b, rec_a,
-                                 to_uint8_numpy(images_b), fake_a, rec_b, strict=True)]
-    save_image_grid(rows, ["photo A", "G(A)", "F(G(A))", "anime B", "F(B)", "G(F(B))"], path,
-                    title=title)
+    rows = [
+        list(r)
+        for r in zip(
+            to_uint8_numpy(images_a),
+            fake_b,
+            rec_a,
+            to_uint8_numpy(images_b),
+            fake_a,
+            rec_b,
+            strict=True,
+        )
+    ]
+    save_image_grid(
+        rows, ["photo A", "G(A)", "F(G(A))", "anime B", "F(B)", "G(F(B))"], path, title=title
+    )
+
 
 class SampleGrid(keras.callbacks.Callback):
     """Every `every` epochs, save a grid of fixed test images, translated and reconstructed."""
 
-    def __init__(self, images_a: np.ndarray, images_b: np.ndarray, folder: str | os.PathLike,
-                 every: int = 1):
+    def __init__(
+        self, images_a: np.ndarray, images_b: np.ndarray, folder: str | os.PathLike, every: int = 1
+    ):
         super().__init__()
         self.images_a, self.images_b = np.asarray(images_a), np.asarray(images_b)
         self.folder, self.every = Path(folder), every
@@ -76,8 +98,9 @@ class SampleGrid(keras.callbacks.Callback):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"epoch_{epoch + 1:03d}.png"
-        save_translation_grid(self.model, self.images_a, self.images_b, path,
-                              title=f"epoch {epoch + 1}")
+        save_translation_grid(
+            self.model, self.images_a, self.images_b, path, title=f"epoch {epoch + 1}"
+        )
         (self.folder / "latest.png").write_bytes(path.read_bytes())
 
 
@@ -105,7 +128,9 @@ class SaveGenerators(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         config = self.model.config
-        save_generator(self.model.generator_ab, self.folder / "generator_ab.keras", config,
-                       "AtoB", epoch + 1)
-        save_generator(self.model.generator_ba, self.folder / "generator_ba.keras", config,
-                       "BtoA", epoch + 1)
+        save_generator(
+            self.model.generator_ab, self.folder / "generator_ab.keras", config, "AtoB", epoch + 1
+        )
+        save_generator(
+            self.model.generator_ba, self.folder / "generator_ba.keras", config, "BtoA", epoch + 1
+        )

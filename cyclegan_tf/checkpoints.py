@@ -30,12 +30,16 @@ class IncompatibleCheckpointError(ValueError):
     """A checkpoint made with another architecture than the model it would be loaded into."""
 
 
-def check_compatible(model_config: CycleGANConfig, saved_config: CycleGANConfig,
-                     source: str | os.PathLike) -> None:
+def check_compatible(
+    model_config: CycleGANConfig, saved_config: CycleGANConfig, source: str | os.PathLike
+) -> None:
     """Raise IncompatibleCheckpointError naming every architecture option that differs."""
     ours, theirs = model_config.architecture(), saved_config.architecture()
-    differences = [f"{k}: checkpoint has {theirs[k]!r}, model has {ours[k]!r}"
-                   for k in ours if ours[k] != theirs[k]]
+    differences = [
+        f"{k}: checkpoint has {theirs[k]!r}, model has {ours[k]!r}"
+        for k in ours
+        if ours[k] != theirs[k]
+    ]
     if differences:
         raise IncompatibleCheckpointError(
             f"checkpoint {os.fspath(source)} was made with another architecture; nothing was "
@@ -66,8 +70,9 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
                     f"checkpoint {self.backup_dir} has no config.json, so its architecture "
                     "cannot be checked; refusing to load it"
                 )
-            check_compatible(self.config, CycleGANConfig.load_json(self.config_path),
-                             self.backup_dir)
+            check_compatible(
+                self.config, CycleGANConfig.load_json(self.config_path), self.backup_dir
+            )
         super()._load_model()
 
     def _save_model(self):
@@ -92,8 +97,13 @@ class GeneratorInfo:
     epoch: int | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"config": self.config.to_dict(), "direction": self.direction,
-                "epoch": self.epoch, "input_range": [-1.0, 1.0], "output_range": [-1.0, 1.0]}
+        return {
+            "config": self.config.to_dict(),
+            "direction": self.direction,
+            "epoch": self.epoch,
+            "input_range": [-1.0, 1.0],
+            "output_range": [-1.0, 1.0],
+        }
 
 
 def sidecar_path(model_path: str | os.PathLike) -> Path:
@@ -101,8 +111,13 @@ def sidecar_path(model_path: str | os.PathLike) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
-def save_generator(generator: keras.Model, path: str | os.PathLike, config: CycleGANConfig,
-                   direction: str, epoch: int | None = None) -> Path:
+def save_generator(
+    generator: keras.Model,
+    path: str | os.PathLike,
+    config: CycleGANConfig,
+    direction: str,
+    epoch: int | None = None,
+) -> Path:
     """Save one generator as a `.keras` file plus a JSON sidecar with its config and direction."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
@@ -127,7 +142,8 @@ def load_generator(path: str | os.PathLike) -> tuple[keras.Model, GeneratorInfo]
             f"{path} has no sidecar {meta_path.name}; it was not saved by cyclegan-tf"
         )
     meta = json.loads(meta_path.read_text())
-    info = GeneratorInfo(CycleGANConfig.from_dict(meta["config"]), meta["direction"],
-                         meta.get("epoch"))
+    info = GeneratorInfo(
+        CycleGANConfig.from_dict(meta["config"]), meta["direction"], meta.get("epoch")
+    )
     generator = keras.saving.load_model(path, compile=False, safe_mode=True)
     return generator, info

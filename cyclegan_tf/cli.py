@@ -46,18 +46,32 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     for field in config_fields():
         help_text = f"{field.metadata['help']} (paper: {field.default})"
         if field.type in ("bool", bool):
-            group.add_argument(_option_name(field.name), dest=field.name, default=None,
-                               action=argparse.BooleanOptionalAction, help=help_text)
+            group.add_argument(
+                _option_name(field.name),
+                dest=field.name,
+                default=None,
+                action=argparse.BooleanOptionalAction,
+                help=help_text,
+            )
             continue
         kind = {"int": int, "float": float, "str": str}[field.type]
-        group.add_argument(_option_name(field.name), dest=field.name, type=kind, default=None,
-                           choices=_choices(field), help=help_text,
-                           metavar=None if _choices(field) else field.name.upper())
+        group.add_argument(
+            _option_name(field.name),
+            dest=field.name,
+            type=kind,
+            default=None,
+            choices=_choices(field),
+            help=help_text,
+            metavar=None if _choices(field) else field.name.upper(),
+        )
 
 
 def config_overrides(args: argparse.Namespace) -> dict:
-    return {f.name: getattr(args, f.name) for f in config_fields()
-            if getattr(args, f.name, None) is not None}
+    return {
+        f.name: getattr(args, f.name)
+        for f in config_fields()
+        if getattr(args, f.name, None) is not None
+    }
 
 
 # -- train --------------------------------------------------------------------------------------
@@ -71,20 +85,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         config = CycleGANConfig.preset(args.preset, **overrides)
         run_dir = args.out or os.path.join("runs", args.preset)
-    print(f"training {config.generator} on {config.data} into {run_dir} "
-          f"({config.total_epochs} epochs, batch {config.batch_size}, {config.crop_size} px)")
-    train_run(config, run_dir, resume=bool(args.resume), epochs=args.epochs,
-              steps_per_epoch=args.steps_per_epoch, strict=args.strict, cache=args.cache,
-              sample_every=args.sample_every, validate=not args.no_validation,
-              verbose=2 if args.quiet else "auto")
+    print(
+        f"training {config.generator} on {config.data} into {run_dir} "
+        f"({config.total_epochs} epochs, batch {config.batch_size}, {config.crop_size} px)"
+    )
+    train_run(
+        config,
+        run_dir,
+        resume=bool(args.resume),
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        strict=args.strict,
+        cache=args.cache,
+        sample_every=args.sample_every,
+        validate=not args.no_validation,
+        verbose=2 if args.quiet else "auto",
+    )
     from cyclegan_tf.data import DECODE_REPORT
 
     if DECODE_REPORT:
         print(f"skipped {len(DECODE_REPORT)} unreadable image(s):")
         for path, error in sorted(DECODE_REPORT.skipped.items()):
             print(f"  {path}: {error}")
-    print(f"done: samples in {os.path.join(run_dir, 'samples')}, "
-          f"generators {os.path.join(run_dir, 'generator_ab.keras')} and generator_ba.keras")
+    print(
+        f"done: samples in {os.path.join(run_dir, 'samples')}, "
+        f"generators {os.path.join(run_dir, 'generator_ab.keras')} and generator_ba.keras"
+    )
     return 0
 
 
@@ -92,8 +118,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_translate(args: argparse.Namespace) -> int:
     from cyclegan_tf.translate import translate_paths
 
-    written = translate_paths(args.model, args.inputs, args.out, direction=args.direction,
-                              size=args.size, side_by_side=args.side_by_side)
+    written = translate_paths(
+        args.model,
+        args.inputs,
+        args.out,
+        direction=args.direction,
+        size=args.size,
+        side_by_side=args.side_by_side,
+    )
     print(f"wrote {len(written)} translation(s) to {args.out}")
     return 0
 
@@ -114,22 +146,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a CycleGAN (default: embedded dataset)",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("--preset", default="paper", choices=list(PRESETS),
-                       help="starting recipe; options below override it")
+    train = commands.add_parser(
+        "train",
+        help="train a CycleGAN (default: embedded dataset)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    train.add_argument(
+        "--preset",
+        default="paper",
+        choices=list(PRESETS),
+        help="starting recipe; options below override it",
+    )
     train.add_argument("--out", help="run folder (default: runs/PRESET)")
-    train.add_argument("--resume", metavar="RUN_DIR",
-                       help="continue the run in RUN_DIR from its last completed epoch")
-    train.add_argument("--epochs", type=_positive_int,
-                       help="stop after this epoch (default: n_epochs + n_epochs_decay)")
-    train.add_argument("--steps-per-epoch", type=_positive_int,
-                       help="cap the batches per epoch (quick trials)")
-    train.add_argument("--strict", action="store_true",
-                       help="stop at the first unreadable image instead of skipping it")
+    train.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its last completed epoch",
+    )
+    train.add_argument(
+        "--epochs",
+        type=_positive_int,
+        help="stop after this epoch (default: n_epochs + n_epochs_decay)",
+    )
+    train.add_argument(
+        "--steps-per-epoch", type=_positive_int, help="cap the batches per epoch (quick trials)"
+    )
+    train.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first unreadable image instead of skipping it",
+    )
     train.add_argument("--cache", action="store_true", help="keep decoded images in memory")
-    train.add_argument("--sample-every", type=_positive_int, default=1,
-                       help="write a sample grid every N epochs")
+    train.add_argument(
+        "--sample-every", type=_positive_int, default=1, help="write a sample grid every N epochs"
+    )
     train.add_argument("--no-validation", action="store_true", help="skip the test split")
     train.add_argument("--quiet", action="store_true", help="one line per epoch")
     add_config_options(train)
@@ -139,13 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("model", help="a run folder or a generator .keras file")
     translate.add_argument("inputs", nargs="+", help="image files or folders")
     translate.add_argument("--out", required=True, help="folder for the translations")
-    translate.add_argument("--direction", choices=["AtoB", "BtoA"],
-                           help="with a run folder: which generator (default AtoB)")
-    translate.add_argument("--size", type=_positive_int,
-                           help="resize the shorter side to SIZE for the generator "
-                                "(default: the training crop size); output keeps the input size")
-    translate.add_argument("--side-by-side", action="store_true",
-                           help="also write input | translation comparisons")
+    translate.add_argument(
+        "--direction",
+        choices=["AtoB", "BtoA"],
+        help="with a run folder: which generator (default AtoB)",
+    )
+    translate.add_argument(
+        "--size",
+        type=_positive_int,
+        help="resize the shorter side to SIZE for the generator "
+        "(default: the training crop size); output keeps the input size",
+    )
+    translate.add_argument(
+        "--side-by-side", action="store_true", help="also write input | translation comparisons"
+    )
     translate.set_defaults(func=cmd_translate)
 
     info = commands.add_parser("info", help="config, parameter counts and epoch of a run/model")
@@ -167,8 +224,10 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide C++ start-up chatter
     try:
         return args.func(args)

@@ -69,7 +69,9 @@ class CycleGANConfig:
         0.5, "identity loss weight, as a fraction of lambda_a/lambda_b (0 switches it off)"
     )
     lambda_gp: float = _opt(10.0, "gradient penalty weight for gan_mode 'wgan-gp'")
-    pool_size: int = _opt(50, "generated images kept per direction for the discriminators (0: none)")
+    pool_size: int = _opt(
+        50, "generated images kept per direction for the discriminators (0: none)"
+    )
     # Optimization
     lr: float = _opt(2e-4, "initial Adam learning rate, generators and discriminators")
     beta_1: float = _opt(0.5, "Adam beta_1")
@@ -105,20 +107,37 @@ class CycleGANConfig:
         _check_choice("gan_mode", self.gan_mode, GAN_MODES)
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("preprocess", self.preprocess, PREPROCESS_MODES)
-        for name in ("ngf", "ndf", "n_layers_d", "channels", "batch_size", "load_size",
-                     "crop_size", "synthetic_size"):
+        for name in (
+            "ngf",
+            "ndf",
+            "n_layers_d",
+            "channels",
+            "batch_size",
+            "load_size",
+            "crop_size",
+            "synthetic_size",
+        ):
             _check_positive(name, getattr(self, name))
         for name in ("n_epochs", "n_epochs_decay", "pool_size", "max_dataset_size"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("lambda_gan", "lambda_a", "lambda_b", "lambda_identity", "lambda_gp",
-                     "lr", "init_gain"):
+        for name in (
+            "lambda_gan",
+            "lambda_a",
+            "lambda_b",
+            "lambda_identity",
+            "lambda_gp",
+            "lr",
+            "init_gain",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.n_epochs + self.n_epochs_decay == 0:
             raise ValueError("n_epochs + n_epochs_decay must be at least 1")
         if not 0 <= self.beta_1 < 1 or not 0 <= self.beta_2 < 1:
-            raise ValueError(f"beta_1 and beta_2 must be in [0, 1), got {self.beta_1}, {self.beta_2}")
+            raise ValueError(
+                f"beta_1 and beta_2 must be in [0, 1), got {self.beta_1}, {self.beta_2}"
+            )
         if "crop" in self.preprocess and self.crop_size > self.load_size:
             raise ValueError(
                 f"crop_size ({self.crop_size}) must not be larger than load_size "

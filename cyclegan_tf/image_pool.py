@@ -1,4 +1,4 @@
-"""The history of generated images that feeds the discriminators (paper, section 4; Shrivastava 2017).
+"""The history of generated images that feeds the discriminators (paper, section 4).
 
 The official code keeps a Python list; here the pool lives in variables so it works inside the
 compiled `train_step`, is saved with every checkpoint and is per replica under `tf.distribute`
@@ -34,12 +34,20 @@ class ImagePool(keras.layers.Layer):
             shape = (self.pool_size, *self.image_shape)
             # ON_READ: every replica updates its own copy inside the replica context.
             self.images = keras.Variable(
-                ops.zeros(shape), trainable=False, name="images", dtype="float32",
-                synchronization="on_read", aggregation="only_first_replica",
+                ops.zeros(shape),
+                trainable=False,
+                name="images",
+                dtype="float32",
+                synchronization="on_read",
+                aggregation="only_first_replica",
             )
             self.count = keras.Variable(
-                0, trainable=False, name="count", dtype="int32",
-                synchronization="on_read", aggregation="only_first_replica",
+                0,
+                trainable=False,
+                name="count",
+                dtype="int32",
+                synchronization="on_read",
+                aggregation="only_first_replica",
             )
         self.built = True
 
@@ -76,5 +84,8 @@ class ImagePool(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size,
-                "image_shape": list(self.image_shape)}
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "image_shape": list(self.image_shape),
+        }

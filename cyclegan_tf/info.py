@@ -28,13 +28,17 @@ def describe(path: str | os.PathLike) -> str:
             raise FileNotFoundError(f"{path} has no config.json: not a cyclegan-tf run folder")
         config = CycleGANConfig.load_json(config_path)
         epoch = checkpoint_epoch(path / "checkpoint")
-        header = [f"run folder: {path}",
-                  f"epochs completed: {epoch if epoch is not None else 0} of {config.total_epochs}"]
+        header = [
+            f"run folder: {path}",
+            f"epochs completed: {epoch if epoch is not None else 0} of {config.total_epochs}",
+        ]
     elif path.suffix == ".keras" and path.is_file():
         meta = json.loads(sidecar_path(path).read_text())
         config = CycleGANConfig.from_dict(meta["config"])
-        header = [f"generator: {path} ({meta['direction']})",
-                  f"saved after epoch: {meta.get('epoch')}"]
+        header = [
+            f"generator: {path} ({meta['direction']})",
+            f"saved after epoch: {meta.get('epoch')}",
+        ]
     else:
         raise FileNotFoundError(f"{path} is neither a run folder nor a .keras generator")
     counts = [f"{name} parameters: {count:,}" for name, count in parameter_counts(config).items()]

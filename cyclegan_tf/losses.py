@@ -42,7 +42,7 @@ def generator_gan_loss(mode: str, fake_logits):
 
 
 def discriminator_gan_loss(mode: str, real_logits, fake_logits):
-    """Adversarial loss of a discriminator, halved as in the official code (D learns slower than G)."""
+    """Adversarial loss of a discriminator, halved as in the official code (D learns slower)."""
     _check_mode(mode)
     real_logits = ops.cast(real_logits, "float32")
     fake_logits = ops.cast(fake_logits, "float32")
@@ -59,7 +59,9 @@ def discriminator_gan_loss(mode: str, real_logits, fake_logits):
 
 def cycle_consistency_loss(real, reconstructed):
     """L1 distance between an image and its round trip through both generators (paper, eq. 2)."""
-    return _per_example_mean(ops.abs(ops.cast(real, "float32") - ops.cast(reconstructed, "float32")))
+    return _per_example_mean(
+        ops.abs(ops.cast(real, "float32") - ops.cast(reconstructed, "float32"))
+    )
 
 
 def identity_loss(real, same):

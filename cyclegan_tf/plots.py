@@ -13,9 +13,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def save_image_grid(rows: Sequence[Sequence[np.ndarray]], column_titles: Sequence[str],
-                    path: str | os.PathLike, row_titles: Sequence[str] | None = None,
-                    title: str | None = None) -> None:
+def save_image_grid(
+    rows: Sequence[Sequence[np.ndarray]],
+    column_titles: Sequence[str],
+    path: str | os.PathLike,
+    row_titles: Sequence[str] | None = None,
+    title: str | None = None,
+) -> None:
     """Save a grid of uint8 RGB images (rows x columns) with titles as a PNG."""
     n_rows, n_cols = len(rows), len(column_titles)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.2 * n_cols, 2.2 * n_rows), squeeze=False)
@@ -55,15 +59,22 @@ def save_loss_curves(csv_path: str | os.PathLike, png_path: str | os.PathLike) -
     columns = read_csv_log(csv_path)
     epochs = np.asarray(columns.pop("epoch", []), int) + 1
     names = [k for k in columns if not k.startswith("val_") and k != "lr"]
-    panels = [("adversarial", [n for n in names if n in ("G", "F", "D_A", "D_B")]),
-              ("reconstruction", [n for n in names if n not in ("G", "F", "D_A", "D_B")])]
+    panels = [
+        ("adversarial", [n for n in names if n in ("G", "F", "D_A", "D_B")]),
+        ("reconstruction", [n for n in names if n not in ("G", "F", "D_A", "D_B")]),
+    ]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (title, keys) in zip(axes, panels, strict=True):
         for key in keys:
-            line, = ax.plot(epochs, columns[key], marker="o", markersize=3, label=key)
+            (line,) = ax.plot(epochs, columns[key], marker="o", markersize=3, label=key)
             if f"val_{key}" in columns:
-                ax.plot(epochs, columns[f"val_{key}"], linestyle="--", color=line.get_color(),
-                        label=f"val {key}")
+                ax.plot(
+                    epochs,
+                    columns[f"val_{key}"],
+                    linestyle="--",
+                    color=line.get_color(),
+                    label=f"val {key}",
+                )
         ax.set_title(f"{title} losses")
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)

@@ -33,8 +33,11 @@ logger = logging.getLogger(__name__)
 SAMPLE_IMAGES = 3
 
 
-def build_model(config: CycleGANConfig, strategy: tf.distribute.Strategy | None = None,
-                jit_compile: bool | str = "auto") -> CycleGAN:
+def build_model(
+    config: CycleGANConfig,
+    strategy: tf.distribute.Strategy | None = None,
+    jit_compile: bool | str = "auto",
+) -> CycleGAN:
     """A compiled CycleGAN (inside `strategy.scope()` when a strategy is given)."""
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or tf.distribute.get_strategy()
@@ -46,8 +49,13 @@ def build_model(config: CycleGANConfig, strategy: tf.distribute.Strategy | None 
 
 def load_data(config: CycleGANConfig, strict: bool = False, cache: bool = False):
     """Training batches, validation batches, and a few fixed test images per domain."""
-    common = dict(image_size=config.load_size, max_size=config.max_dataset_size,
-                  synthetic_size=config.synthetic_size, seed=config.seed, strict=strict)
+    common = dict(
+        image_size=config.load_size,
+        max_size=config.max_dataset_size,
+        synthetic_size=config.synthetic_size,
+        seed=config.seed,
+        strict=strict,
+    )
     train_a, train_b = load_domains(config.data, "train", **common)
     test_a, test_b = load_domains(config.data, "test", **common)
     train = unpaired_batches(train_a, train_b, config, cache=cache)
@@ -84,7 +92,9 @@ def prepare_run_dir(run_dir: str | os.PathLike, config: CycleGANConfig, resume: 
 def resume_config(run_dir: str | os.PathLike, **overrides) -> CycleGANConfig:
     """The saved config of a run with some fields changed; architecture changes are refused."""
     saved = CycleGANConfig.load_json(Path(run_dir) / "config.json")
-    changed = sorted(k for k in overrides if k in ARCHITECTURE_FIELDS and overrides[k] != getattr(saved, k))
+    changed = sorted(
+        k for k in overrides if k in ARCHITECTURE_FIELDS and overrides[k] != getattr(saved, k)
+    )
     if changed:
         raise ValueError(
             f"cannot change {changed} when resuming {run_dir}: the checkpoint was made with "
@@ -93,8 +103,14 @@ def resume_config(run_dir: str | os.PathLike, **overrides) -> CycleGANConfig:
     return saved.replace(**overrides)
 
 
-def run_callbacks(run_dir: Path, config: CycleGANConfig, images_a, images_b,
-                  sample_every: int = 1, tensorboard: bool = True) -> list[keras.callbacks.Callback]:
+def run_callbacks(
+    run_dir: Path,
+    config: CycleGANConfig,
+    images_a,
+    images_b,
+    sample_every: int = 1,
+    tensorboard: bool = True,
+) -> list[keras.callbacks.Callback]:
     """The callbacks of a run, in the order they must run at the end of an epoch."""
     callbacks = [
         LinearDecay(),
@@ -109,12 +125,21 @@ def run_callbacks(run_dir: Path, config: CycleGANConfig, images_a, images_b,
     return callbacks
 
 
-def train_run(config: CycleGANConfig, run_dir: str | os.PathLike, *, resume: bool = False,
-              epochs: int | None = None, steps_per_epoch: int | None = None,
-              strict: bool = False, cache: bool = False, sample_every: int = 1,
-              validate: bool = True, verbose: str | int = "auto",
-              strategy: tf.distribute.Strategy | None = None,
-              extra_callbacks: list | None = None) -> keras.callbacks.History:
+def train_run(
+    config: CycleGANConfig,
+    run_dir: str | os.PathLike,
+    *,
+    resume: bool = False,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    strict: bool = False,
+    cache: bool = False,
+    sample_every: int = 1,
+    validate: bool = True,
+    verbose: str | int = "auto",
+    strategy: tf.distribute.Strategy | None = None,
+    extra_callbacks: list | None = None,
+) -> keras.callbacks.History:
     """Train `config` into `run_dir` (see the module docstring), resuming where it stopped."""
     DECODE_REPORT.clear()
     train, validation, images_a, images_b = load_data(config, strict=strict, cache=cache)

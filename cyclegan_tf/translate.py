@@ -67,9 +67,14 @@ def translate_image(generator, image: np.ndarray, size: int, multiple: int) -> n
     return np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
 
 
-def translate_paths(model: str | os.PathLike, inputs: list[str], out_dir: str | os.PathLike,
-                    direction: str | None = None, size: int | None = None,
-                    side_by_side: bool = False) -> list[Path]:
+def translate_paths(
+    model: str | os.PathLike,
+    inputs: list[str],
+    out_dir: str | os.PathLike,
+    direction: str | None = None,
+    size: int | None = None,
+    side_by_side: bool = False,
+) -> list[Path]:
     """Translate image files and folders into `out_dir` as PNGs; returns the files written."""
     path = resolve_generator_path(model, direction)
     paths = expand_inputs(inputs)
@@ -89,5 +94,6 @@ def translate_paths(model: str | os.PathLike, inputs: list[str], out_dir: str | 
         written.append(target)
         if side_by_side:
             Image.fromarray(np.concatenate([image, result], axis=1)).save(
-                out_dir / f"{Path(source).stem}_compare.png")
+                out_dir / f"{Path(source).stem}_compare.png"
+            )
     return written

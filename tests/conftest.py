@@ -28,6 +28,15 @@ def _seed():
 def tiny_config() -> CycleGANConfig:
     """A CycleGAN small enough to train a few steps in seconds on a CPU."""
     return CycleGANConfig.preset(
-        "tiny", ngf=4, ndf=4, generator="resnet_6blocks", crop_size=32, load_size=36,
-        batch_size=2, synthetic_size=8, n_epochs=2, n_epochs_decay=2, pool_size=4,
+        "tiny",
+        ngf=4,
+        ndf=4,
+        generator="resnet_6blocks",
+        crop_size=32,
+        load_size=36,
+        batch_size=2,
+        synthetic_size=8,
+        n_epochs=2,
+        n_epochs_decay=2,
+        pool_size=4,
     )

@@ -22,12 +22,20 @@ class Probe(keras.callbacks.Callback):
 
     def __init__(self, stop_at_epoch=None):
         super().__init__()
-        self.stop_at_epoch, self.at_start, self.after_epoch, self.epochs = stop_at_epoch, None, {}, []
+        self.stop_at_epoch, self.at_start, self.after_epoch, self.epochs = (
+            stop_at_epoch,
+            None,
+            {},
+            [],
+        )
 
     def _state(self):
         m = self.model
-        return (int(m.gen_optimizer.iterations.numpy()), int(m.disc_optimizer.iterations.numpy()),
-                [v.numpy().copy() for v in m.weights + m.gen_optimizer.variables])
+        return (
+            int(m.gen_optimizer.iterations.numpy()),
+            int(m.disc_optimizer.iterations.numpy()),
+            [v.numpy().copy() for v in m.weights + m.gen_optimizer.variables],
+        )
 
     def on_train_begin(self, logs=None):
         self.at_start = self._state()
@@ -52,19 +60,27 @@ def test_interrupted_fit_resumes_at_the_saved_epoch_with_optimizer_state(tiny_co
     first = Probe(stop_at_epoch=2)
     model = build_model(tiny_config)
     with pytest.raises(Interrupt):
-        model.fit(data, epochs=4, verbose=0,
-                  callbacks=[CheckedBackupAndRestore(tmp_path, tiny_config), first])
+        model.fit(
+            data,
+            epochs=4,
+            verbose=0,
+            callbacks=[CheckedBackupAndRestore(tmp_path, tiny_config), first],
+        )
     assert checkpoint_epoch(tmp_path) == 2
 
     second = Probe()
     resumed = build_model(tiny_config)
-    resumed.fit(data, epochs=4, verbose=0,
-                callbacks=[CheckedBackupAndRestore(tmp_path, tiny_config), second])
+    resumed.fit(
+        data,
+        epochs=4,
+        verbose=0,
+        callbacks=[CheckedBackupAndRestore(tmp_path, tiny_config), second],
+    )
     assert second.epochs == [2, 3]  # epochs 0 and 1 are not repeated
     saved_g, saved_d, saved_values = first.after_epoch[1]
     g_iters, d_iters, values = second.at_start
     assert (g_iters, d_iters) == (saved_g, saved_d) == (4, 4)
-    for saved, restored in zip(saved_values, values):  # networks, pools, Adam moments
+    for saved, restored in zip(saved_values, values, strict=True):  # networks, pools, Adam moments
         np.testing.assert_array_equal(saved, restored)
     assert int(resumed.pool_a.count.numpy()) == 4
     assert checkpoint_epoch(tmp_path) == 4
@@ -72,15 +88,23 @@ def test_interrupted_fit_resumes_at_the_saved_epoch_with_optimizer_state(tiny_co
 
 def test_checkpoint_of_another_architecture_is_refused_before_loading(tiny_config, tmp_path):
     model = build_model(tiny_config)
-    model.fit(_data(tiny_config), epochs=1, verbose=0,
-              callbacks=[CheckedBackupAndRestore(tmp_path, tiny_config)])
+    model.fit(
+        _data(tiny_config),
+        epochs=1,
+        verbose=0,
+        callbacks=[CheckedBackupAndRestore(tmp_path, tiny_config)],
+    )
     other_config = tiny_config.replace(ngf=8)
     other = build_model(other_config)
     before = [v.numpy().copy() for v in other.weights]
     with pytest.raises(IncompatibleCheckpointError, match="ngf: checkpoint has 4, model has 8"):
-        other.fit(_data(other_config), epochs=2, verbose=0,
-                  callbacks=[CheckedBackupAndRestore(tmp_path, other_config)])
-    for old, v in zip(before, other.weights):
+        other.fit(
+            _data(other_config),
+            epochs=2,
+            verbose=0,
+            callbacks=[CheckedBackupAndRestore(tmp_path, other_config)],
+        )
+    for old, v in zip(before, other.weights, strict=True):
         np.testing.assert_array_equal(old, v.numpy())
     assert checkpoint_epoch(tmp_path) == 1  # the checkpoint was not overwritten either
 

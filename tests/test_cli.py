@@ -9,9 +9,27 @@ from PIL import Image
 from cyclegan_tf.checkpoints import checkpoint_epoch
 from cyclegan_tf.cli import main
 
-TINY = ["--preset", "tiny", "--ngf", "4", "--ndf", "4", "--crop-size", "32", "--load-size", "36",
-        "--synthetic-size", "8", "--batch-size", "2", "--n-epochs", "1", "--n-epochs-decay", "1",
-        "--quiet"]
+TINY = [
+    "--preset",
+    "tiny",
+    "--ngf",
+    "4",
+    "--ndf",
+    "4",
+    "--crop-size",
+    "32",
+    "--load-size",
+    "36",
+    "--synthetic-size",
+    "8",
+    "--batch-size",
+    "2",
+    "--n-epochs",
+    "1",
+    "--n-epochs-decay",
+    "1",
+    "--quiet",
+]
 
 
 def _rows(path):
@@ -23,8 +41,15 @@ def test_train_checkpoint_resume_translate_and_info_end_to_end(tmp_path, capsys)
     run = tmp_path / "run"
     assert main(["train", *TINY, "--out", str(run), "--epochs", "1"]) == 0
     assert checkpoint_epoch(run / "checkpoint") == 1
-    for name in ("config.json", "losses.csv", "losses.png", "samples/epoch_001.png",
-                 "generator_ab.keras", "generator_ab.json", "generator_ba.keras"):
+    for name in (
+        "config.json",
+        "losses.csv",
+        "losses.png",
+        "samples/epoch_001.png",
+        "generator_ab.keras",
+        "generator_ab.json",
+        "generator_ba.keras",
+    ):
         assert (run / name).is_file(), name
     assert json.loads((run / "config.json").read_text())["ngf"] == 4
 
@@ -40,13 +65,24 @@ def test_train_checkpoint_resume_translate_and_info_end_to_end(tmp_path, capsys)
     photos = tmp_path / "photos"
     photos.mkdir()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (50, 70, 3), np.uint8)).save(
-        photos / "selfie.jpg")
+        photos / "selfie.jpg"
+    )
     out = tmp_path / "translated"
     assert main(["translate", str(run), str(photos), "--out", str(out), "--side-by-side"]) == 0
     assert Image.open(out / "selfie.png").size == (70, 50)  # the input's own size
     assert Image.open(out / "selfie_compare.png").size == (140, 50)
-    assert main(["translate", str(run / "generator_ba.keras"), str(photos / "selfie.jpg"),
-                 "--out", str(out / "ba")]) == 0
+    assert (
+        main(
+            [
+                "translate",
+                str(run / "generator_ba.keras"),
+                str(photos / "selfie.jpg"),
+                "--out",
+                str(out / "ba"),
+            ]
+        )
+        == 0
+    )
     assert (out / "ba" / "selfie.png").is_file()
 
     capsys.readouterr()
@@ -75,8 +111,7 @@ def test_resume_refuses_to_change_the_architecture(tmp_path, capsys):
         (["info", "/no/run"], "/no/run is neither a run folder"),
     ],
 )
-def test_bad_options_fail_at_once_naming_the_option(args, message, capsys, tmp_path,
-                                                    monkeypatch):
+def test_bad_options_fail_at_once_naming_the_option(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argparse_rejects = "invalid choice" in message or "expected" in message
     with pytest.raises(SystemExit) if argparse_rejects else contextlib.nullcontext():

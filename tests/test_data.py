@@ -38,7 +38,7 @@ def test_lists_every_supported_format_recursively_and_sorted(tmp_path):
     for name in ("b.jpg", "a.PNG", "sub/c.bmp", "sub/deeper/d.webp", "e.jpeg"):
         _write(tmp_path / name)
     (tmp_path / "notes.txt").write_text("not an image")
-    found = [p[len(str(tmp_path)) + 1:] for p in list_images(tmp_path)]
+    found = [p[len(str(tmp_path)) + 1 :] for p in list_images(tmp_path)]
     assert found == sorted(["a.PNG", "b.jpg", "e.jpeg", "sub/c.bmp", "sub/deeper/d.webp"])
 
 
@@ -78,7 +78,8 @@ def _corrupt_folder(tmp_path):
     (folder / "garbage.jpg").write_bytes(b"this is not a jpeg at all")
     buffer = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(
-        buffer, format="JPEG")
+        buffer, format="JPEG"
+    )
     (folder / "truncated.jpg").write_bytes(buffer.getvalue()[:300])
     return folder
 
@@ -123,12 +124,16 @@ def test_selfie2anime_layout_gives_unpaired_epochs_of_the_larger_domain(tmp_path
 
 @pytest.mark.parametrize(
     "mode, expected",
-    [("resize_and_crop", (32, 32)), ("crop", (32, 32)), ("scale_width", (53, 36)),
-     ("scale_width_and_crop", (32, 32)), ("none", (60, 40))],
+    [
+        ("resize_and_crop", (32, 32)),
+        ("crop", (32, 32)),
+        ("scale_width", (53, 36)),
+        ("scale_width_and_crop", (32, 32)),
+        ("none", (60, 40)),
+    ],
 )
 def test_preprocess_modes_give_the_official_sizes_in_unit_range(mode, expected):
-    config = CycleGANConfig(preprocess=mode, load_size=36, crop_size=32, batch_size=1,
-                            pool_size=0)
+    config = CycleGANConfig(preprocess=mode, load_size=36, crop_size=32, batch_size=1, pool_size=0)
     image = tf.constant(np.random.default_rng(0).integers(0, 256, (61, 41, 3)), tf.uint8)
     out = preprocess(image, config, training=True).numpy()
     assert out.shape[:2] == expected
@@ -149,10 +154,12 @@ def test_evaluation_preprocessing_is_deterministic():
 
 
 def test_synthetic_faces_are_deterministic_for_a_seed():
-    np.testing.assert_array_equal(render_photo(face_for(3, 0, 5), 64),
-                                  render_photo(face_for(3, 0, 5), 64))
-    assert not np.array_equal(render_photo(face_for(3, 0, 5), 64),
-                              render_photo(face_for(4, 0, 5), 64))
+    np.testing.assert_array_equal(
+        render_photo(face_for(3, 0, 5), 64), render_photo(face_for(3, 0, 5), 64)
+    )
+    assert not np.array_equal(
+        render_photo(face_for(3, 0, 5), 64), render_photo(face_for(4, 0, 5), 64)
+    )
 
 
 def test_synthetic_styles_differ_as_photo_and_anime():

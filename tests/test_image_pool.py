@@ -27,7 +27,7 @@ def test_full_pool_returns_the_input_or_an_older_image_it_swaps_out():
         before = set(float(v) for v in pool.images.numpy()[:, 0, 0, 0])
         out = step(_images(start)).numpy()[:, 0, 0, 0]
         allowed = set(before)
-        for value, new in zip(out, (start, start + 1)):
+        for value, new in zip(out, (start, start + 1), strict=True):
             assert value == new or value in allowed  # images go in one at a time, as official
             seen_old += value != new
             allowed.add(new)

@@ -31,17 +31,20 @@ def test_vanilla_loss_is_binary_cross_entropy_on_logits():
     logits = np.array([-30.0, -1.0, 0.0, 2.0, 30.0], "float32").reshape(5, 1, 1, 1)
     p = 1 / (1 + np.exp(-logits.astype("float64")))
     expected = -np.log(np.clip(p, 1e-300, None)).reshape(5)
-    np.testing.assert_allclose(losses.generator_gan_loss("vanilla", logits), expected,
-                               rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(
+        losses.generator_gan_loss("vanilla", logits), expected, rtol=1e-5, atol=1e-12
+    )
 
 
 def test_hinge_and_wgan_losses():
     real = np.array([[[[2.0]]], [[[0.5]]]], "float32")
     fake = np.array([[[[-2.0]]], [[[0.5]]]], "float32")
-    np.testing.assert_allclose(losses.discriminator_gan_loss("hinge", real, fake),
-                               [0.0, 0.5 * (0.5 + 1.5)])
-    np.testing.assert_allclose(losses.discriminator_gan_loss("wgan-gp", real, fake),
-                               [0.5 * (-2 - 2), 0.0])
+    np.testing.assert_allclose(
+        losses.discriminator_gan_loss("hinge", real, fake), [0.0, 0.5 * (0.5 + 1.5)]
+    )
+    np.testing.assert_allclose(
+        losses.discriminator_gan_loss("wgan-gp", real, fake), [0.5 * (-2 - 2), 0.0]
+    )
     np.testing.assert_allclose(losses.generator_gan_loss("hinge", fake), [2.0, -0.5])
 
 

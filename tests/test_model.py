@@ -35,7 +35,7 @@ def test_evaluate_reports_the_same_losses_without_changing_weights(tiny_config):
     before = _weights(model)
     logs = model.evaluate(_batches(tiny_config, 1), verbose=0, return_dict=True)
     assert set(logs) == {"G", "F", "D_A", "D_B", "cycle", "identity"}
-    for old, new in zip(before, _weights(model)):
+    for old, new in zip(before, _weights(model), strict=True):
         np.testing.assert_array_equal(old, new)
 
 
@@ -50,9 +50,12 @@ def test_without_adversarial_terms_the_discriminators_do_not_learn(tiny_config):
     d_before = [v.numpy().copy() for v in model.discriminator_variables]
     g_before = [v.numpy().copy() for v in model.generator_variables]
     model.fit(_batches(tiny_config, 1), epochs=1, verbose=0)
-    for old, v in zip(d_before, model.discriminator_variables):
+    for old, v in zip(d_before, model.discriminator_variables, strict=True):
         np.testing.assert_array_equal(old, v.numpy())
-    assert any(not np.array_equal(old, v.numpy()) for old, v in zip(g_before, model.generator_variables))
+    assert any(
+        not np.array_equal(old, v.numpy())
+        for old, v in zip(g_before, model.generator_variables, strict=True)
+    )
 
 
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
@@ -98,20 +101,26 @@ def test_mirrored_strategy_matches_a_single_device_run(tiny_config):
     def train(strategy):
         model = build_model(config, strategy)
         with (strategy or tf.distribute.get_strategy()).scope():
-            model.compile(gen_optimizer=keras.optimizers.SGD(0.01),
-                          disc_optimizer=keras.optimizers.SGD(0.01))
+            model.compile(
+                gen_optimizer=keras.optimizers.SGD(0.01), disc_optimizer=keras.optimizers.SGD(0.01)
+            )
         initial = [v.numpy().copy() for v in model.trainable_variables]
-        model.fit(strategy.experimental_distribute_dataset(data) if strategy else data,
-                  epochs=1, verbose=0)
+        model.fit(
+            strategy.experimental_distribute_dataset(data) if strategy else data,
+            epochs=1,
+            verbose=0,
+        )
         return model, initial
 
     single, initial = train(None)
     devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
     assert len(devices) == 2
     mirrored, _ = train(tf.distribute.MirroredStrategy(devices))
-    largest_update = max(float(np.abs(v.numpy() - w).max())
-                         for v, w in zip(single.trainable_variables, initial))
+    largest_update = max(
+        float(np.abs(v.numpy() - w).max())
+        for v, w in zip(single.trainable_variables, initial, strict=True)
+    )
     assert largest_update > 1e-3
-    for a, b in zip(single.trainable_variables, mirrored.trainable_variables):
+    for a, b in zip(single.trainable_variables, mirrored.trainable_variables, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6, err_msg=a.path)
     assert int(mirrored.disc_optimizer.iterations.numpy()) == 1

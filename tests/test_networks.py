@@ -54,8 +54,9 @@ def test_instance_norm_matches_group_normalization_with_one_channel_per_group():
     x = np.random.default_rng(1).normal(3, 2, (2, 8, 8, 5)).astype("float32")
     layer = InstanceNormalization()
     ours = layer(x)
-    reference = keras.layers.GroupNormalization(groups=-1, center=False, scale=False,
-                                                epsilon=1e-5)(x)
+    reference = keras.layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5)(
+        x
+    )
     np.testing.assert_allclose(ours, reference, atol=1e-5)
     assert layer.count_params() == 0  # no learned scale or offset, as the paper's networks
 
@@ -85,7 +86,7 @@ def test_upsampling_has_pytorchs_pixel_alignment():
     full = np.zeros((2 * 3 + 1, 2 * 4 + 1), "float32")  # the uncropped transposed convolution
     for i in range(3):
         for j in range(4):
-            full[2 * i:2 * i + 3, 2 * j:2 * j + 3] += x[0, i, j, 0] * kernel
+            full[2 * i : 2 * i + 3, 2 * j : 2 * j + 3] += x[0, i, j, 0] * kernel
     expected = full[1:, 1:]  # padding=1 drops the first row/column; output_padding keeps the last
     np.testing.assert_allclose(np.asarray(model(x))[0, :, :, 0], expected, atol=1e-5)
 
@@ -114,3 +115,14 @@ def test_saved_generator_loads_in_safe_mode_with_the_same_outputs(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True)
     x = np.random.default_rng(4).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(g(x), loaded(x), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "init_type, gain, expected_std",
+    [("normal", 0.02, 0.02), ("xavier", 0.02, 0.02 * (2 / (9 * 256 * 2)) ** 0.5),
+     ("kaiming", 0.02, (2 / (9 * 256)) ** 0.5)],
+)
+def test_init_types_follow_the_official_formulas(init_type, gain, expected_std):
+    g = build_generator("resnet_9blocks", ngf=64, init_type=init_type, init_gain=gain)
+    kernel = g.get_layer("block0_conv1").kernel.numpy()  # 3x3, 256 -> 256
+    assert kernel.std() == pytest.approx(expected_std, rel=0.05)

@@ -1,4 +1,4 @@
-"""Data: image folders, tensorflow-datasets and the embedded synthetic faces, as `tf.data` batches."""
+"""Data: image folders, tensorflow-datasets and the embedded synthetic faces, as `tf.data`."""
 
 from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
 from cyclegan_tf.data.pipeline import (

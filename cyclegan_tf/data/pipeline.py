@@ -54,7 +54,7 @@ def _crop(image, size: int, random: bool):
         return tf.image.random_crop(image, (size, size, 3))
     shape = tf.shape(image)
     top, left = (shape[0] - size) // 2, (shape[1] - size) // 2
-    return image[top:top + size, left:left + size]
+    return image[top : top + size, left : left + size]
 
 
 def preprocess(image, config: CycleGANConfig, training: bool):
@@ -88,8 +88,9 @@ def _check_enough(domain: DomainImages, batch_size: int) -> None:
         )
 
 
-def unpaired_batches(a: DomainImages, b: DomainImages, config: CycleGANConfig,
-                     cache: bool = False) -> tf.data.Dataset:
+def unpaired_batches(
+    a: DomainImages, b: DomainImages, config: CycleGANConfig, cache: bool = False
+) -> tf.data.Dataset:
     """Training batches `(real_a, real_b)`: max(|A|, |B|) // batch_size of them per epoch.
 
     `cache=True` keeps the decoded images in memory (before random crops and flips), which pays
@@ -118,15 +119,19 @@ def unpaired_batches(a: DomainImages, b: DomainImages, config: CycleGANConfig,
     )
 
 
-def paired_batches(a: DomainImages, b: DomainImages, config: CycleGANConfig,
-                   batch_size: int | None = None) -> tf.data.Dataset:
-    """Evaluation batches `(real_a, real_b)` without augmentation: min(|A|, |B|) images, in order."""
+def paired_batches(
+    a: DomainImages, b: DomainImages, config: CycleGANConfig, batch_size: int | None = None
+) -> tf.data.Dataset:
+    """Evaluation batches `(real_a, real_b)`, not augmented: min(|A|, |B|) images, in order."""
     batch_size = batch_size or config.batch_size
     for domain in (a, b):
         _check_enough(domain, batch_size)
     streams = [
-        d.dataset.map(lambda image: preprocess(image, config, training=False),
-                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        d.dataset.map(
+            lambda image: preprocess(image, config, training=False),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
         for d in (a, b)
     ]
     return (

@@ -36,21 +36,26 @@ class DomainImages:
     size: int
 
 
-def load_domains(spec: str, split: str, *, image_size: int = 256, max_size: int = 0,
-                 synthetic_size: int = 400, seed: int = 0,
-                 strict: bool = False) -> tuple[DomainImages, DomainImages]:
+def load_domains(
+    spec: str,
+    split: str,
+    *,
+    image_size: int = 256,
+    max_size: int = 0,
+    synthetic_size: int = 400,
+    seed: int = 0,
+    strict: bool = False,
+) -> tuple[DomainImages, DomainImages]:
     """Domains A and B of `split` ('train' or 'test') from a data spec string (module docstring)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
     if spec == "synthetic":
         count = synthetic_size if split == "train" else SYNTHETIC_TEST_SIZE
-        domains = tuple(
-            synthetic_domain(split, d, count, image_size, seed) for d in "AB"
-        )
+        domains = tuple(synthetic_domain(split, d, count, image_size, seed) for d in "AB")
     elif spec.startswith("tfds:"):
         from cyclegan_tf.data.tfds_source import load_tfds_domains
 
-        domains = load_tfds_domains(spec[len("tfds:"):], split)
+        domains = load_tfds_domains(spec[len("tfds:") :], split)
     else:
         domains = tuple(
             folder_domain(folder, f"{split}{d}", strict)

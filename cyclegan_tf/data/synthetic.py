@@ -19,20 +19,35 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-PHOTO_SKIN = np.array([(241, 204, 176), (224, 172, 138), (198, 140, 104), (160, 108, 74),
-                       (112, 74, 52), (234, 192, 160)], np.float32)
-PHOTO_HAIR = np.array([(28, 24, 22), (66, 42, 28), (112, 72, 42), (196, 160, 100),
-                       (136, 58, 32)], np.float32)
-ANIME_HAIR = np.array([(64, 78, 168), (150, 82, 178), (240, 140, 64), (252, 220, 104),
-                       (240, 116, 160)], np.float32)
+PHOTO_SKIN = np.array(
+    [
+        (241, 204, 176),
+        (224, 172, 138),
+        (198, 140, 104),
+        (160, 108, 74),
+        (112, 74, 52),
+        (234, 192, 160),
+    ],
+    np.float32,
+)
+PHOTO_HAIR = np.array(
+    [(28, 24, 22), (66, 42, 28), (112, 72, 42), (196, 160, 100), (136, 58, 32)], np.float32
+)
+ANIME_HAIR = np.array(
+    [(64, 78, 168), (150, 82, 178), (240, 140, 64), (252, 220, 104), (240, 116, 160)], np.float32
+)
 PHOTO_EYES = np.array([(60, 40, 28), (72, 96, 120), (70, 98, 60), (40, 30, 26)], np.float32)
 ANIME_EYES = np.array([(190, 60, 60), (48, 120, 230), (40, 170, 90), (150, 70, 200)], np.float32)
-PHOTO_BACKGROUND = np.array([(112, 120, 128), (150, 132, 108), (88, 110, 92), (160, 150, 150),
-                             (96, 96, 120)], np.float32)
-ANIME_BACKGROUND = np.array([(196, 222, 250), (252, 232, 196), (204, 240, 204), (250, 214, 226),
-                             (224, 210, 250)], np.float32)
-CLOTHES = np.array([(40, 60, 110), (150, 30, 40), (60, 60, 60), (220, 220, 210), (50, 110, 70)],
-                   np.float32)
+PHOTO_BACKGROUND = np.array(
+    [(112, 120, 128), (150, 132, 108), (88, 110, 92), (160, 150, 150), (96, 96, 120)], np.float32
+)
+ANIME_BACKGROUND = np.array(
+    [(196, 222, 250), (252, 232, 196), (204, 240, 204), (250, 214, 226), (224, 210, 250)],
+    np.float32,
+)
+CLOTHES = np.array(
+    [(40, 60, 110), (150, 30, 40), (60, 60, 60), (220, 220, 210), (50, 110, 70)], np.float32
+)
 OUTLINE = np.array((48, 32, 44), np.float32)
 ANIME_LIGHT = np.array((255, 236, 228), np.float32)
 
@@ -63,16 +78,23 @@ class Face:
 def sample_face(rng: np.random.Generator) -> Face:
     """A random face; all positions are in [-1, 1] image coordinates."""
     return Face(
-        cx=rng.uniform(-0.08, 0.08), cy=rng.uniform(-0.02, 0.1),
-        rx=rng.uniform(0.34, 0.42), ry=rng.uniform(0.44, 0.52),
-        skin=int(rng.integers(len(PHOTO_SKIN))), hair=int(rng.integers(len(PHOTO_HAIR))),
+        cx=rng.uniform(-0.08, 0.08),
+        cy=rng.uniform(-0.02, 0.1),
+        rx=rng.uniform(0.34, 0.42),
+        ry=rng.uniform(0.44, 0.52),
+        skin=int(rng.integers(len(PHOTO_SKIN))),
+        hair=int(rng.integers(len(PHOTO_HAIR))),
         eyes=int(rng.integers(len(PHOTO_EYES))),
         background=int(rng.integers(len(PHOTO_BACKGROUND))),
         clothes=int(rng.integers(len(CLOTHES))),
-        bangs=rng.uniform(0.25, 0.6), hair_volume=rng.uniform(1.12, 1.3),
-        eye_dx=rng.uniform(0.36, 0.46), eye_dy=rng.uniform(0.0, 0.12),
-        eye_size=rng.uniform(0.13, 0.17), mouth_width=rng.uniform(0.22, 0.36),
-        light_angle=rng.uniform(-0.9, 0.9), texture_seed=int(rng.integers(2**31)),
+        bangs=rng.uniform(0.25, 0.6),
+        hair_volume=rng.uniform(1.12, 1.3),
+        eye_dx=rng.uniform(0.36, 0.46),
+        eye_dy=rng.uniform(0.0, 0.12),
+        eye_size=rng.uniform(0.13, 0.17),
+        mouth_width=rng.uniform(0.22, 0.36),
+        light_angle=rng.uniform(-0.9, 0.9),
+        texture_seed=int(rng.integers(2**31)),
     )
 
 
@@ -94,16 +116,21 @@ class _Canvas:
         self.hair_back = self.ellipse(f.cx, hair_cy, f.rx * f.hair_volume, f.ry * 1.08)
         fringe_edge = f.cy - f.ry * (1 - f.bangs) + 0.05 * np.sin((self.u - f.cx) * 18)
         self.bangs = self.hair_back & (self.v < fringe_edge)
-        self.neck = (np.abs(self.u - f.cx) < f.rx * 0.45) & (self.v > f.cy) & (self.v < f.cy + f.ry * 1.4)
+        self.neck = (
+            (np.abs(self.u - f.cx) < f.rx * 0.45) & (self.v > f.cy) & (self.v < f.cy + f.ry * 1.4)
+        )
         self.body = self.ellipse(f.cx, f.cy + f.ry * 1.95, f.rx * 2.3, f.ry * 0.85)
         self.eyes, self.irises, self.highlights = [], [], []
         for side in (-1, 1):
             ex, ey = f.cx + side * f.eye_dx * f.rx, f.cy - f.eye_dy * f.ry
             er = f.eye_size * f.rx
             self.eyes.append(self.ellipse(ex, ey, er * 1.3, er * 0.7 * eye_scale))
-            self.irises.append(self.ellipse(ex, ey, er * 0.62, er * 0.62 * eye_scale) & self.eyes[-1])
-            self.highlights.append(self.ellipse(ex - er * 0.25, ey - er * 0.25 * eye_scale,
-                                                er * 0.22, er * 0.22))
+            self.irises.append(
+                self.ellipse(ex, ey, er * 0.62, er * 0.62 * eye_scale) & self.eyes[-1]
+            )
+            self.highlights.append(
+                self.ellipse(ex - er * 0.25, ey - er * 0.25 * eye_scale, er * 0.22, er * 0.22)
+            )
         self.mouth = self.ellipse(f.cx, f.cy + 0.55 * f.ry, f.mouth_width * f.rx, 0.06 * f.ry)
         # Surface normal of the face seen as a half ellipsoid, and a light from the side.
         nx = (self.u - f.cx) / f.rx
@@ -129,7 +156,7 @@ def render_photo(face: Face, size: int) -> np.ndarray:
     image = image + rng.normal(0, 10, (size, size, 1)).astype(np.float32)
     image = _blur(image, size / 48)
     shade = 0.55 + 0.5 * c.lambert[..., None]
-    vertical = (0.8 + 0.2 * (1 - (c.v[..., None] + 1) / 2))
+    vertical = 0.8 + 0.2 * (1 - (c.v[..., None] + 1) / 2)
     image[c.body] = (CLOTHES[face.clothes] * vertical)[c.body]
     skin = PHOTO_SKIN[face.skin]
     image[c.neck] = skin * 0.78

@@ -13,8 +13,17 @@ import tensorflow as tf
 from cyclegan_tf.data.sources import DomainImages
 
 TFDS_CYCLE_GAN_CONFIGS = (
-    "apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",
-    "ukiyoe2photo", "vangogh2photo", "maps", "cityscapes", "facades", "iphone2dslr_flower",
+    "apple2orange",
+    "summer2winter_yosemite",
+    "horse2zebra",
+    "monet2photo",
+    "cezanne2photo",
+    "ukiyoe2photo",
+    "vangogh2photo",
+    "maps",
+    "cityscapes",
+    "facades",
+    "iphone2dslr_flower",
 )
 
 
@@ -30,8 +39,13 @@ def load_tfds_domains(name: str, split: str) -> tuple[DomainImages, DomainImages
     domains = []
     for domain in "AB":
         split_name = f"{split}{domain}"
-        dataset = tfds.load(name, split=split_name, shuffle_files=False, download=True,
-                            data_dir=os.environ.get("TFDS_DATA_DIR"))
+        dataset = tfds.load(
+            name,
+            split=split_name,
+            shuffle_files=False,
+            download=True,
+            data_dir=os.environ.get("TFDS_DATA_DIR"),
+        )
         size = int(dataset.cardinality().numpy())
         if size < 0:  # unknown cardinality: count once
             size = int(dataset.reduce(0, lambda n, _: n + 1).numpy())

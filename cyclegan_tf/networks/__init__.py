@@ -29,26 +29,48 @@ __all__ = [
 ]
 
 
-def build_generator(name: str, channels: int = 3, ngf: int = 64, size: int | None = None,
-                    norm: str = "instance", use_dropout: bool = False,
-                    init_type: str = "normal", init_gain: float = 0.02, dtype: Any = None,
-                    model_name: str | None = None) -> keras.Model:
-    """The generator called `name` (see `registry.GENERATORS`), mapping images to images in [-1, 1]."""
+def build_generator(
+    name: str,
+    channels: int = 3,
+    ngf: int = 64,
+    size: int | None = None,
+    norm: str = "instance",
+    use_dropout: bool = False,
+    init_type: str = "normal",
+    init_gain: float = 0.02,
+    dtype: Any = None,
+    model_name: str | None = None,
+) -> keras.Model:
+    """The generator called `name` (see `registry.GENERATORS`): images to images in [-1, 1]."""
     registry.generator_size_multiple(name)  # validates the name
     make = LayerFactory(norm=norm, init_type=init_type, init_gain=init_gain, dtype=dtype)
-    kwargs = dict(channels=channels, ngf=ngf, size=size, use_dropout=use_dropout, make=make,
-                  name=model_name or name)
+    kwargs = dict(
+        channels=channels,
+        ngf=ngf,
+        size=size,
+        use_dropout=use_dropout,
+        make=make,
+        name=model_name or name,
+    )
     if name.startswith("resnet_"):
-        return build_resnet_generator(int(name[len("resnet_"):-len("blocks")]), **kwargs)
+        return build_resnet_generator(int(name[len("resnet_") : -len("blocks")]), **kwargs)
     if name.startswith("unet_"):
         return build_unet_generator({"unet_128": 7, "unet_256": 8}[name], **kwargs)
     raise AssertionError(f"generator {name!r} is registered but has no builder")
 
 
-def build_discriminator(name: str, channels: int = 3, ndf: int = 64, n_layers: int = 3,
-                        size: int | None = None, norm: str = "instance",
-                        init_type: str = "normal", init_gain: float = 0.02, dtype: Any = None,
-                        model_name: str | None = None) -> keras.Model:
+def build_discriminator(
+    name: str,
+    channels: int = 3,
+    ndf: int = 64,
+    n_layers: int = 3,
+    size: int | None = None,
+    norm: str = "instance",
+    init_type: str = "normal",
+    init_gain: float = 0.02,
+    dtype: Any = None,
+    model_name: str | None = None,
+) -> keras.Model:
     """The discriminator called `name` (see `registry.DISCRIMINATORS`), returning patch logits."""
     if name not in registry.DISCRIMINATORS:
         raise ValueError(
@@ -64,9 +86,18 @@ def build_discriminator(name: str, channels: int = 3, ndf: int = 64, n_layers: i
 def generators_from_config(config, dtype: Any = None) -> tuple[keras.Model, keras.Model]:
     """G (A->B) and F (B->A) as the config describes them."""
     return tuple(
-        build_generator(config.generator, config.channels, config.ngf, None, config.norm,
-                        config.use_dropout, config.init_type, config.init_gain, dtype,
-                        model_name=name)
+        build_generator(
+            config.generator,
+            config.channels,
+            config.ngf,
+            None,
+            config.norm,
+            config.use_dropout,
+            config.init_type,
+            config.init_gain,
+            dtype,
+            model_name=name,
+        )
         for name in ("generator_ab", "generator_ba")
     )
 
@@ -74,8 +105,17 @@ def generators_from_config(config, dtype: Any = None) -> tuple[keras.Model, kera
 def discriminators_from_config(config, dtype: Any = None) -> tuple[keras.Model, keras.Model]:
     """D_A (judges domain A) and D_B (judges domain B) as the config describes them."""
     return tuple(
-        build_discriminator(config.discriminator, config.channels, config.ndf, config.n_layers_d,
-                            None, config.norm, config.init_type, config.init_gain, dtype,
-                            model_name=name)
+        build_discriminator(
+            config.discriminator,
+            config.channels,
+            config.ndf,
+            config.n_layers_d,
+            None,
+            config.norm,
+            config.init_type,
+            config.init_gain,
+            dtype,
+            model_name=name,
+        )
         for name in ("discriminator_a", "discriminator_b")
     )

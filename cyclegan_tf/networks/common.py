@@ -29,22 +29,46 @@ class LayerFactory:
         # As the official code: batch norm has its own offset, so convs before it have no bias.
         return self.norm != "batch"
 
-    def conv(self, filters: int, kernel: int, strides: int = 1, padding: str = "valid",
-             name: str | None = None, use_bias: bool | None = None) -> keras.layers.Layer:
+    def conv(
+        self,
+        filters: int,
+        kernel: int,
+        strides: int = 1,
+        padding: str = "valid",
+        name: str | None = None,
+        use_bias: bool | None = None,
+    ) -> keras.layers.Layer:
         return keras.layers.Conv2D(
-            filters, kernel, strides=strides, padding=padding,
+            filters,
+            kernel,
+            strides=strides,
+            padding=padding,
             use_bias=self.use_bias if use_bias is None else use_bias,
             kernel_initializer=kernel_initializer(self.init_type, self.init_gain),
-            bias_initializer="zeros", name=name, dtype=self.dtype,
+            bias_initializer="zeros",
+            name=name,
+            dtype=self.dtype,
         )
 
-    def deconv(self, filters: int, kernel: int, strides: int = 2, padding: str = "valid",
-               name: str | None = None, use_bias: bool | None = None) -> keras.layers.Layer:
+    def deconv(
+        self,
+        filters: int,
+        kernel: int,
+        strides: int = 2,
+        padding: str = "valid",
+        name: str | None = None,
+        use_bias: bool | None = None,
+    ) -> keras.layers.Layer:
         return keras.layers.Conv2DTranspose(
-            filters, kernel, strides=strides, padding=padding,
+            filters,
+            kernel,
+            strides=strides,
+            padding=padding,
             use_bias=self.use_bias if use_bias is None else use_bias,
             kernel_initializer=kernel_initializer(self.init_type, self.init_gain),
-            bias_initializer="zeros", name=name, dtype=self.dtype,
+            bias_initializer="zeros",
+            name=name,
+            dtype=self.dtype,
         )
 
     def norm_layer(self, name: str | None = None) -> keras.layers.Layer:

@@ -11,9 +11,14 @@ import keras
 from cyclegan_tf.networks.common import LayerFactory
 
 
-def build_nlayer_discriminator(n_layers: int = 3, channels: int = 3, ndf: int = 64,
-                               size: int | None = None, make: LayerFactory = LayerFactory(),
-                               name: str = "patchgan_discriminator") -> keras.Model:
+def build_nlayer_discriminator(
+    n_layers: int = 3,
+    channels: int = 3,
+    ndf: int = 64,
+    size: int | None = None,
+    make: LayerFactory = LayerFactory(),
+    name: str = "patchgan_discriminator",
+) -> keras.Model:
     """A PatchGAN with `n_layers` stride-2 convs; 3 layers give 70x70 patches (2,764,737 params).
 
     Example:
@@ -34,9 +39,13 @@ def build_nlayer_discriminator(n_layers: int = 3, channels: int = 3, ndf: int = 
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_pixel_discriminator(channels: int = 3, ndf: int = 64, size: int | None = None,
-                              make: LayerFactory = LayerFactory(),
-                              name: str = "pixel_discriminator") -> keras.Model:
+def build_pixel_discriminator(
+    channels: int = 3,
+    ndf: int = 64,
+    size: int | None = None,
+    make: LayerFactory = LayerFactory(),
+    name: str = "pixel_discriminator",
+) -> keras.Model:
     """A 1x1 PatchGAN: classifies each pixel's colour as real or fake.
 
     Example:
@@ -53,8 +62,9 @@ def build_pixel_discriminator(channels: int = 3, ndf: int = 64, size: int | None
     return keras.Model(inputs, outputs, name=name)
 
 
-def _conv4(x, filters: int, strides: int, make: LayerFactory, name: str,
-           use_bias: bool | None = None):
+def _conv4(
+    x, filters: int, strides: int, make: LayerFactory, name: str, use_bias: bool | None = None
+):
     """A 4x4 conv with PyTorch's padding=1 on every side."""
     x = keras.layers.ZeroPadding2D(1, name=f"{name}_pad", dtype=make.dtype)(x)
     return make.conv(filters, 4, strides=strides, name=name, use_bias=use_bias)(x)

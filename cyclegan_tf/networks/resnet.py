@@ -12,10 +12,15 @@ from cyclegan_tf.networks.common import LayerFactory
 from cyclegan_tf.networks.layers import ReflectionPadding2D
 
 
-def build_resnet_generator(n_blocks: int, channels: int = 3, ngf: int = 64,
-                           size: int | None = None, use_dropout: bool = False,
-                           make: LayerFactory = LayerFactory(),
-                           name: str = "resnet_generator") -> keras.Model:
+def build_resnet_generator(
+    n_blocks: int,
+    channels: int = 3,
+    ngf: int = 64,
+    size: int | None = None,
+    use_dropout: bool = False,
+    make: LayerFactory = LayerFactory(),
+    name: str = "resnet_generator",
+) -> keras.Model:
     """A ResNet generator with `n_blocks` residual blocks between two downsamplings and upsamplings.
 
     Example:

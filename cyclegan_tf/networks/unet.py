@@ -7,10 +7,15 @@ import keras
 from cyclegan_tf.networks.common import LayerFactory
 
 
-def build_unet_generator(num_downs: int, channels: int = 3, ngf: int = 64,
-                         size: int | None = None, use_dropout: bool = False,
-                         make: LayerFactory = LayerFactory(),
-                         name: str = "unet_generator") -> keras.Model:
+def build_unet_generator(
+    num_downs: int,
+    channels: int = 3,
+    ngf: int = 64,
+    size: int | None = None,
+    use_dropout: bool = False,
+    make: LayerFactory = LayerFactory(),
+    name: str = "unet_generator",
+) -> keras.Model:
     """A U-Net that halves the image `num_downs` times (7 for 128 px, 8 for 256 px) and back.
 
     Example:
@@ -36,8 +41,9 @@ def build_unet_generator(num_downs: int, channels: int = 3, ngf: int = 64,
         if not innermost:
             h = block(h, depth + 1)
         h = make.relu(name=f"{tag}_up_relu")(h)
-        h = make.deconv(outer, 4, padding="same", name=f"{tag}_up_deconv",
-                        use_bias=True if outermost else None)(h)
+        h = make.deconv(
+            outer, 4, padding="same", name=f"{tag}_up_deconv", use_bias=True if outermost else None
+        )(h)
         if outermost:
             return make.tanh_output()(h)
         h = make.norm_layer(name=f"{tag}_up_norm")(h)
