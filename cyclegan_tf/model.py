@@ -1,5 +1,5 @@
-"""The `CycleGAN` Keras model: four networks, two image pools, and a `train_step` that reads like the
-paper's objective (Zhu et al., 2017, eq. 3 plus the identity loss of section 5.2).
+"""The `CycleGAN` Keras model: four networks, two image pools, and a `train_step` that reads like
+the paper's objective (Zhu et al., 2017, eq. 3 plus the identity loss of section 5.2).
 
 Example:
     model = CycleGAN(CycleGANConfig.preset("tiny"))
@@ -98,25 +98,39 @@ class CycleGAN(keras.Model):
         fake_a = self.generator_ba(real_b, training=training)
         reconstructed_b = self.generator_ab(fake_a, training=training)
         terms = {
-            "G": losses.generator_gan_loss(c.gan_mode, self.discriminator_b(fake_b, training=training)),
-            "F": losses.generator_gan_loss(c.gan_mode, self.discriminator_a(fake_a, training=training)),
+            "G": losses.generator_gan_loss(
+                c.gan_mode, self.discriminator_b(fake_b, training=training)
+            ),
+            "F": losses.generator_gan_loss(
+                c.gan_mode, self.discriminator_a(fake_a, training=training)
+            ),
             "cycle_a": losses.cycle_consistency_loss(real_a, reconstructed_a),
             "cycle_b": losses.cycle_consistency_loss(real_b, reconstructed_b),
         }
-        total = (c.lambda_gan * (terms["G"] + terms["F"])
-                 + c.lambda_a * terms["cycle_a"] + c.lambda_b * terms["cycle_b"])
+        total = (
+            c.lambda_gan * (terms["G"] + terms["F"])
+            + c.lambda_a * terms["cycle_a"]
+            + c.lambda_b * terms["cycle_b"]
+        )
         if c.lambda_identity > 0:
             # G should leave an image of B alone (weighted by lambda_B), F an image of A.
-            terms["identity_b"] = losses.identity_loss(real_b, self.generator_ab(real_b, training=training))
-            terms["identity_a"] = losses.identity_loss(real_a, self.generator_ba(real_a, training=training))
-            total += c.lambda_identity * (c.lambda_b * terms["identity_b"]
-                                          + c.lambda_a * terms["identity_a"])
+            terms["identity_b"] = losses.identity_loss(
+                real_b, self.generator_ab(real_b, training=training)
+            )
+            terms["identity_a"] = losses.identity_loss(
+                real_a, self.generator_ba(real_a, training=training)
+            )
+            total += c.lambda_identity * (
+                c.lambda_b * terms["identity_b"] + c.lambda_a * terms["identity_a"]
+            )
         return total, terms, fake_a, fake_b
 
     def _discriminator_loss(self, discriminator, real, fake, training: bool):
         c = self.config
         per_example = losses.discriminator_gan_loss(
-            c.gan_mode, discriminator(real, training=training), discriminator(fake, training=training)
+            c.gan_mode,
+            discriminator(real, training=training),
+            discriminator(fake, training=training),
         )
         if c.gan_mode == "wgan-gp":
             per_example += c.lambda_gp * self._gradient_penalty(discriminator, real, fake)
@@ -151,7 +165,7 @@ class CycleGAN(keras.Model):
             gen_total, terms, fake_a, fake_b = self._generator_losses(real_a, real_b, True)
             gen_loss = self.gen_optimizer.scale_loss(self._per_replica_mean(gen_total))
         gradients = tape.gradient(gen_loss, self.generator_variables)
-        self.gen_optimizer.apply_gradients(zip(gradients, self.generator_variables))
+        self.gen_optimizer.apply_gradients(zip(gradients, self.generator_variables, strict=True))
 
         # 2. Discriminators: real images against a history of generated ones.
         if self.config.lambda_gan > 0:
@@ -165,7 +179,9 @@ class CycleGAN(keras.Model):
             )
         if self.config.lambda_gan > 0:  # without adversarial terms, D has nothing to learn
             gradients = tape.gradient(disc_loss, self.discriminator_variables)
-            self.disc_optimizer.apply_gradients(zip(gradients, self.discriminator_variables))
+            self.disc_optimizer.apply_gradients(
+                zip(gradients, self.discriminator_variables, strict=True)
+            )
         return self._log(terms)
 
     def test_step(self, data):

@@ -119,8 +119,11 @@ def test_saved_generator_loads_in_safe_mode_with_the_same_outputs(tmp_path):
 
 @pytest.mark.parametrize(
     "init_type, gain, expected_std",
-    [("normal", 0.02, 0.02), ("xavier", 0.02, 0.02 * (2 / (9 * 256 * 2)) ** 0.5),
-     ("kaiming", 0.02, (2 / (9 * 256)) ** 0.5)],
+    [
+        ("normal", 0.02, 0.02),
+        ("xavier", 0.02, 0.02 * (2 / (9 * 256 * 2)) ** 0.5),
+        ("kaiming", 0.02, (2 / (9 * 256)) ** 0.5),
+    ],
 )
 def test_init_types_follow_the_official_formulas(init_type, gain, expected_std):
     g = build_generator("resnet_9blocks", ngf=64, init_type=init_type, init_gain=gain)
