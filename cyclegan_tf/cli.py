@@ -138,10 +138,46 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export -------------------------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from cyclegan_tf.export.exporter import export_generator
+    from cyclegan_tf.export.tflite import QUANTIZATIONS
+
+    quantizations = QUANTIZATIONS if args.quantize == "all" else (args.quantize,)
+    report = export_generator(
+        args.model,
+        args.out,
+        direction=args.direction,
+        quantizations=quantizations,
+        size=args.size,
+        io=args.io,
+        calibration=args.calibration,
+        resizable=args.resizable,
+        saved_model=not args.no_saved_model,
+    )
+    print(report.to_markdown())
+    print(
+        f"wrote {len(report.variants)} .tflite file(s), their .json sidecars, parity.json, "
+        f"parity.md and parity.png to {args.out}"
+    )
+    return 0
+
+
+# -- benchmark ----------------------------------------------------------------------------------
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from cyclegan_tf.export.benchmark import benchmark_models, write_benchmark
+
+    results = benchmark_models(args.models, tuple(args.threads), args.warmup, args.runs)
+    paths = write_benchmark(results, args.out, args.runs)
+    print(paths["md"].read_text())
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cyclegan-tf",
-        description="CycleGAN in Keras 3: train, translate, inspect (and export to TFLite).",
+        description="CycleGAN in Keras 3: train, translate, inspect, export to TFLite, benchmark.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -208,6 +244,50 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="config, parameter counts and epoch of a run/model")
     info.add_argument("path", help="a run folder or a generator .keras file")
     info.set_defaults(func=cmd_info)
+
+    export = commands.add_parser("export", help="export a generator to .tflite (+ parity report)")
+    export.add_argument("model", help="a run folder or a generator .keras file")
+    export.add_argument("--out", required=True, help="folder for the exported files")
+    export.add_argument(
+        "--direction",
+        choices=["AtoB", "BtoA"],
+        help="with a run folder: which generator (default AtoB, photo->anime)",
+    )
+    export.add_argument(
+        "--quantize", default="all", choices=["fp32", "fp16", "dynamic", "int8", "all"]
+    )
+    export.add_argument(
+        "--size",
+        type=_positive_int,
+        help="fixed input size S (1 x S x S x 3); default: training crop size",
+    )
+    export.add_argument(
+        "--io",
+        default="float",
+        choices=["float", "uint8"],
+        help="float: [-1, 1] tensors; uint8: RGB bytes in and out",
+    )
+    export.add_argument(
+        "--calibration",
+        metavar="DIR",
+        help="images of the input domain for int8 (>= 100; default for runs on "
+        "the embedded dataset: its test photos)",
+    )
+    export.add_argument(
+        "--resizable", action="store_true", help="also export an fp32 model with a resizable input"
+    )
+    export.add_argument(
+        "--no-saved-model", action="store_true", help="skip the TF SavedModel export"
+    )
+    export.set_defaults(func=cmd_export)
+
+    bench = commands.add_parser("benchmark", help="LiteRT latency of .tflite files, side by side")
+    bench.add_argument("models", nargs="+", help=".tflite files (ours and peers)")
+    bench.add_argument("--threads", type=_positive_int, nargs="+", default=[1, 2])
+    bench.add_argument("--warmup", type=int, default=3)
+    bench.add_argument("--runs", type=_positive_int, default=10)
+    bench.add_argument("--out", default="benchmark", help="output path stem (.json/.md/.png)")
+    bench.set_defaults(func=cmd_benchmark)
     return parser
 
 

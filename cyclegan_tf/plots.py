@@ -35,7 +35,7 @@ def save_image_grid(
                 ax.set_ylabel(row_titles[r], fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.96) if title else None)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -82,4 +82,28 @@ def save_loss_curves(csv_path: str | os.PathLike, png_path: str | os.PathLike) -
             ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+
+
+def save_latency_chart(results: list[dict], path: str | os.PathLike) -> None:
+    """Horizontal bars: median latency per model, one bar per thread count (log scale)."""
+    models = list(dict.fromkeys(r["model"] for r in results))
+    threads = sorted({r["threads"] for r in results})
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.5 * len(models) * len(threads)))
+    height = 0.8 / len(threads)
+    for i, t in enumerate(threads):
+        values = [
+            next((r["median_ms"] for r in results if r["model"] == m and r["threads"] == t), 0.0)
+            for m in models
+        ]
+        positions = np.arange(len(models)) + i * height
+        bars = ax.barh(positions, values, height=height, label=f"{t} thread{'s' * (t > 1)}")
+        ax.bar_label(bars, labels=[f"{v:.0f} ms" for v in values], fontsize=7, padding=2)
+    ax.set_yticks(np.arange(len(models)) + height * (len(threads) - 1) / 2, models, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("median latency (ms, log scale)")
+    ax.invert_yaxis()
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -12,6 +12,7 @@ GENERATORS: dict[str, int] = {
     "resnet_6blocks": 4,
     "unet_128": 128,
     "unet_256": 256,
+    "mobile": 4,
 }
 DISCRIMINATORS: tuple[str, ...] = ("basic", "n_layers", "pixel")
 

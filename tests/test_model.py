@@ -124,3 +124,9 @@ def test_mirrored_strategy_matches_a_single_device_run(tiny_config):
     for a, b in zip(single.trainable_variables, mirrored.trainable_variables, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6, err_msg=a.path)
     assert int(mirrored.disc_optimizer.iterations.numpy()) == 1
+
+
+def test_the_mobile_generator_trains_like_the_resnet_ones(tiny_config):
+    model = build_model(tiny_config.replace(generator="mobile", ngf=4))
+    history = model.fit(_batches(tiny_config, 1), epochs=2, verbose=0)
+    assert all(np.isfinite(v).all() for v in history.history.values())

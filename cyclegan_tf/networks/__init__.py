@@ -14,6 +14,7 @@ import keras
 from cyclegan_tf import registry
 from cyclegan_tf.networks.common import LayerFactory
 from cyclegan_tf.networks.layers import InstanceNormalization, ReflectionPadding2D
+from cyclegan_tf.networks.mobile import build_mobile_generator
 from cyclegan_tf.networks.patchgan import build_nlayer_discriminator, build_pixel_discriminator
 from cyclegan_tf.networks.resnet import build_resnet_generator
 from cyclegan_tf.networks.unet import build_unet_generator
@@ -54,6 +55,8 @@ def build_generator(
     )
     if name.startswith("resnet_"):
         return build_resnet_generator(int(name[len("resnet_") : -len("blocks")]), **kwargs)
+    if name == "mobile":
+        return build_mobile_generator(6, **kwargs)
     if name.startswith("unet_"):
         return build_unet_generator({"unet_128": 7, "unet_256": 8}[name], **kwargs)
     raise AssertionError(f"generator {name!r} is registered but has no builder")

@@ -66,11 +66,25 @@ class InstanceNormalization(keras.layers.Layer):
             self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
             self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
 
+    # Set by the exporter: means as global average pooling and squares as products, which
+    # TFLite runs with fast (XNNPACK) float and int8 kernels; same maths, static shapes only.
+    pooled_statistics = False
+
     def call(self, inputs):
         x = ops.cast(inputs, "float32")
-        mean = ops.mean(x, axis=(1, 2), keepdims=True)
-        centered = x - mean
-        variance = ops.mean(ops.square(centered), axis=(1, 2), keepdims=True)
+        height, width = x.shape[1], x.shape[2]
+        if self.pooled_statistics and height is not None and width is not None:
+
+            def spatial_mean(t):
+                return ops.average_pool(t, (height, width), strides=1, padding="valid")
+
+            mean = spatial_mean(x)
+            centered = x - mean
+            variance = spatial_mean(centered * centered)
+        else:
+            mean = ops.mean(x, axis=(1, 2), keepdims=True)
+            centered = x - mean
+            variance = ops.mean(ops.square(centered), axis=(1, 2), keepdims=True)
         y = centered * ops.rsqrt(variance + self.epsilon)
         if self.affine:
             y = y * ops.cast(self.gamma, "float32") + ops.cast(self.beta, "float32")

@@ -1,0 +1,174 @@
+"""Converting a generator to `.tflite`: fp32, fp16, dynamic-range and full-integer int8.
+
+The exported graph has a fixed input shape `1 x S x S x 3` (what Android's ML Model Binding and most
+apps need) unless `resizable=True`. With `io="uint8"` the model takes RGB bytes and returns RGB
+bytes: the scaling to and from [-1, 1] happens inside the graph, so an app feeds camera pixels.
+
+Example:
+    tflite_bytes = convert_generator(generator, "int8", size=256, calibration=images_uint8)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from cyclegan_tf.networks.layers import InstanceNormalization
+
+logger = logging.getLogger(__name__)
+
+QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
+IO_TYPES = ("float", "uint8")
+MIN_CALIBRATION_IMAGES = 100
+
+
+def serving_function(generator: keras.Model, size: int | None, io: str = "float"):
+    """A `tf.function` with the app-facing signature around `generator`."""
+    if io not in IO_TYPES:
+        raise ValueError(f"io must be one of {list(IO_TYPES)}, got {io!r}")
+    dtype = tf.uint8 if io == "uint8" else tf.float32
+    spec = tf.TensorSpec([1, size, size, 3], dtype, name="image")
+
+    @tf.function(input_signature=[spec])
+    def translate(image):
+        x = tf.cast(image, tf.float32) / 127.5 - 1.0 if io == "uint8" else image
+        y = tf.cast(generator(x, training=False), tf.float32)
+        if io == "uint8":
+            y = tf.cast(tf.round(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
+        return {"translated": y}
+
+    return translate
+
+
+def to_model_input(images_uint8: np.ndarray, io: str) -> np.ndarray:
+    """uint8 images -> what an exported model with this `io` takes."""
+    if io == "uint8":
+        return np.asarray(images_uint8, np.uint8)
+    return np.asarray(images_uint8, np.float32) / 127.5 - 1.0
+
+
+def from_model_output(outputs: np.ndarray, io: str) -> np.ndarray:
+    """What an exported model returns -> uint8 images."""
+    if io == "uint8":
+        return np.asarray(outputs, np.uint8)
+    return np.clip(np.round((np.asarray(outputs, np.float32) + 1.0) * 127.5), 0, 255).astype(
+        np.uint8
+    )
+
+
+def frozen_serving_function(generator: keras.Model, size: int | None, io: str = "float"):
+    """The serving function with its weights as constants.
+
+    Converting with the weights as variables leaves VAR_HANDLE/READ_VARIABLE ops and runtime
+    transposes of every kernel in the `.tflite` (and breaks int8 calibration), so freeze first.
+    """
+    with pooled_instance_norm(generator, enabled=size is not None):
+        concrete = serving_function(generator, size, io).get_concrete_function()
+    return convert_variables_to_constants_v2(concrete)
+
+
+@contextlib.contextmanager
+def pooled_instance_norm(generator: keras.Model, enabled: bool = True):
+    """Trace instance norms with pooled statistics (same maths, fast TFLite kernels).
+
+    Measured on a 2-core CPU, 1 thread, mobile generator at 256x256: int8 109 ms with MEAN and
+    SQUARED_DIFFERENCE, 16 ms with AVERAGE_POOL_2D and MUL; fp32 35 ms -> 24 ms.
+    """
+    norms = [
+        layer for layer in generator._flatten_layers() if isinstance(layer, InstanceNormalization)
+    ]
+    for layer in norms:
+        layer.pooled_statistics = enabled
+    try:
+        yield
+    finally:
+        for layer in norms:
+            layer.pooled_statistics = False
+
+
+def save_serving_model(
+    generator: keras.Model, path: str | os.PathLike, size: int | None, io: str = "float"
+) -> None:
+    """A TF SavedModel (for TF Serving or further conversion) with the app-facing signature."""
+    module = tf.Module()
+    module.generator = generator
+    module.translate = serving_function(generator, size, io)
+    tf.saved_model.save(module, os.fspath(path), signatures={"serving_default": module.translate})
+
+
+def convert_generator(
+    generator: keras.Model,
+    quantize: str,
+    size: int | None = 256,
+    io: str = "float",
+    calibration: Sequence[np.ndarray] | None = None,
+    progress: bool = True,
+) -> bytes:
+    """The `.tflite` flatbuffer of `generator` with the given quantization.
+
+    `calibration` (uint8 RGB images of the input domain, at least 100 for int8) calibrates the
+    activation ranges of the int8 model; it is shown with a progress bar.
+    """
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {list(QUANTIZATIONS)}, got {quantize!r}")
+    if size is None and quantize != "fp32":
+        raise ValueError("a resizable model (size None) is only exported as fp32")
+    # int8 keeps float I/O in the graph and lets the converter quantize the I/O tensors instead:
+    # uint8 in/out then means raw RGB bytes (scale 2/255, zero point 128, within one level).
+    graph_io = "float" if quantize == "int8" else io
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [frozen_serving_function(generator, size, graph_io)]
+    )
+    if quantize == "fp16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantize == "int8":
+        images = _check_calibration(calibration, size)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = _representative_dataset(images, progress)
+        # Integer kernels wherever TFLite has them; the rest stays float (reported).
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+            tf.lite.OpsSet.TFLITE_BUILTINS,
+        ]
+        if io == "uint8":
+            converter.inference_input_type = tf.uint8
+            converter.inference_output_type = tf.uint8
+    return converter.convert()
+
+
+def _check_calibration(calibration, size: int) -> list[np.ndarray]:
+    if calibration is None or len(calibration) < MIN_CALIBRATION_IMAGES:
+        count = 0 if calibration is None else len(calibration)
+        raise ValueError(
+            f"int8 export needs at least {MIN_CALIBRATION_IMAGES} calibration images of the input "
+            f"domain (--calibration DIR), got {count}"
+        )
+    images = []
+    for image in calibration:
+        image = np.asarray(image, np.uint8)
+        if image.shape != (size, size, 3):
+            image = np.asarray(tf.image.resize(image, (size, size), antialias=True))
+            image = np.clip(np.round(image), 0, 255).astype(np.uint8)
+        images.append(image)
+    return images
+
+
+def _representative_dataset(images: list[np.ndarray], progress: bool):
+    def generate():
+        bar = keras.utils.Progbar(len(images), unit_name="image") if progress else None
+        for image in images:
+            yield [to_model_input(image[None], "float")]
+            if bar:
+                bar.add(1)
+
+    return generate

@@ -1,0 +1,170 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from cyclegan_tf.checkpoints import save_generator
+from cyclegan_tf.cli import main
+from cyclegan_tf.export.benchmark import benchmark_models, write_benchmark
+from cyclegan_tf.export.exporter import export_generator, psnr
+from cyclegan_tf.export.litert import TFLiteModel, count_macs
+from cyclegan_tf.export.tflite import convert_generator
+from cyclegan_tf.networks import InstanceNormalization, build_generator
+
+
+@pytest.fixture(scope="module")
+def generator_file(tmp_path_factory):
+    """A small photo->anime generator saved as a run would save it (embedded dataset)."""
+    from cyclegan_tf.config import CycleGANConfig
+
+    config = CycleGANConfig.preset("tiny", ngf=4, crop_size=32, load_size=36)
+    keras.utils.set_random_seed(1)
+    generator = build_generator("resnet_6blocks", ngf=4, model_name="generator_ab")
+    path = tmp_path_factory.mktemp("run") / "generator_ab.keras"
+    save_generator(generator, path, config, "AtoB", epoch=1)
+    return path
+
+
+def test_pooled_instance_norm_is_the_same_maths():
+    x = np.random.default_rng(0).normal(2, 3, (1, 8, 8, 4)).astype("float32")
+    layer = InstanceNormalization()
+    reference = np.asarray(layer(x))
+    layer.pooled_statistics = True
+    np.testing.assert_allclose(layer(x), reference, atol=1e-5)
+
+
+def test_export_writes_every_variant_with_sidecars_and_a_parity_report(generator_file, tmp_path):
+    report = export_generator(generator_file, tmp_path, resizable=True)
+    assert set(report.variants) == {"fp32", "fp16", "dynamic", "int8", "fp32_resizable"}
+    v = report.variants
+    assert v["fp32"]["psnr_db"] > 60 and v["fp32"]["max_abs_diff"] <= 1
+    assert v["fp16"]["psnr_db"] > 45
+    assert v["int8"]["bytes"] < v["fp16"]["bytes"] < v["fp32"]["bytes"]
+    assert isinstance(v["int8"]["float_ops"], dict)
+    assert "VAR_HANDLE" not in v["fp32"]["ops"]  # weights are constants, not variables
+    sidecar = json.loads((tmp_path / "generator_ab_int8.json").read_text())
+    assert sidecar["input"]["shape"] == [1, 32, 32, 3] and sidecar["input"]["range"] == [-1.0, 1.0]
+    assert sidecar["direction"] == "AtoB" and sidecar["training_config"]["ngf"] == 4
+    for name in ("parity.png", "parity.md", "parity.json"):
+        assert (tmp_path / name).is_file()
+    assert "| int8 |" in (tmp_path / "parity.md").read_text()
+    resizable = TFLiteModel(tmp_path / "generator_ab_fp32_resizable.tflite")
+    assert resizable.run(np.zeros((1, 48, 40, 3), "float32")).shape == (1, 48, 40, 3)
+
+
+def test_saved_model_export_serves_the_same_translation(generator_file, tmp_path):
+    import tensorflow as tf
+
+    from cyclegan_tf.checkpoints import load_generator
+
+    export_generator(generator_file, tmp_path, quantizations=("fp32",))
+    served = tf.saved_model.load(str(tmp_path / "generator_ab_saved_model"))
+    x = np.random.default_rng(2).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
+    generator, _ = load_generator(generator_file)
+    out = served.signatures["serving_default"](image=tf.constant(x))["translated"]
+    np.testing.assert_allclose(out, generator(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("quantize", ["fp32", "int8"])
+def test_uint8_io_takes_and_returns_rgb_bytes(generator_file, tmp_path, quantize):
+    report = export_generator(
+        generator_file, tmp_path, quantizations=(quantize,), io="uint8", saved_model=False
+    )
+    model = TFLiteModel(report.variants[quantize]["file"])
+    assert model.input_dtype == np.uint8
+    out = model.run(np.full((1, 32, 32, 3), 200, np.uint8))
+    assert out.dtype == np.uint8 and out.shape == (1, 32, 32, 3)
+    if quantize == "fp32":
+        assert report.variants["fp32"]["max_abs_diff"] <= 1
+
+
+def test_int8_without_enough_calibration_images_is_refused():
+    generator = build_generator("resnet_6blocks", ngf=4)
+    images = [np.zeros((32, 32, 3), np.uint8)] * 10
+    with pytest.raises(ValueError, match="at least 100 calibration images.*got 10"):
+        convert_generator(generator, "int8", 32, calibration=images)
+
+
+def test_macs_are_counted_from_the_graph(tmp_path):
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same")(inputs)  # 16*16*8 * 3*3*3
+    x = keras.layers.DepthwiseConv2D(3, strides=2, padding="same")(x)  # 8*8*8 * 9
+    x = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")(x)  # 8*8*8 * 3*3*4
+    model = keras.Model(inputs, x)
+    (tmp_path / "m.tflite").write_bytes(convert_generator(model, "fp32", 16))
+    expected = 16 * 16 * 8 * 27 + 8 * 8 * 8 * 9 + 8 * 8 * 8 * 36
+    assert count_macs(TFLiteModel(tmp_path / "m.tflite")) == expected
+
+
+def test_mobile_generator_fits_the_phone_budget(tmp_path):
+    generator = build_generator("mobile", ngf=16)
+    assert generator.count_params() <= 500_000
+    (tmp_path / "mobile.tflite").write_bytes(convert_generator(generator, "fp32", 256))
+    assert count_macs(TFLiteModel(tmp_path / "mobile.tflite")) <= 1.0e9
+
+
+def test_benchmark_writes_json_markdown_and_a_chart(generator_file, tmp_path):
+    report = export_generator(generator_file, tmp_path, quantizations=("fp32",), saved_model=False)
+    results = benchmark_models(
+        [report.variants["fp32"]["file"]], (1, 2), warmup=1, runs=2, progress=False
+    )
+    assert [r["threads"] for r in results] == [1, 2]
+    assert all(r["median_ms"] > 0 and r["peak_rss_mb"] > 0 for r in results)
+    assert results[0]["gmacs"] == pytest.approx(report.variants["fp32"]["macs"] / 1e9)
+    paths = write_benchmark(results, tmp_path / "bench", runs=2)
+    assert json.loads(paths["json"].read_text())["results"][0]["threads"] == 1
+    assert paths["png"].stat().st_size > 0 and "| 1 |" in paths["md"].read_text()
+
+
+def test_benchmark_names_a_file_that_is_not_a_model(tmp_path):
+    (tmp_path / "broken.tflite").write_bytes(b"not a flatbuffer")
+    with pytest.raises(ValueError, match="broken.tflite"):
+        benchmark_models([tmp_path / "broken.tflite"], (1,), progress=False)
+
+
+def test_export_and_benchmark_commands(generator_file, tmp_path, capsys):
+    out = tmp_path / "exported"
+    assert (
+        main(
+            [
+                "export",
+                str(generator_file),
+                "--out",
+                str(out),
+                "--quantize",
+                "fp16",
+                "--no-saved-model",
+            ]
+        )
+        == 0
+    )
+    assert (out / "generator_ab_fp16.tflite").is_file()
+    assert (
+        main(
+            [
+                "benchmark",
+                str(out / "generator_ab_fp16.tflite"),
+                "--threads",
+                "1",
+                "--runs",
+                "2",
+                "--warmup",
+                "1",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
+    assert "generator_ab_fp16.tflite" in (tmp_path / "b.md").read_text()
+    assert main(["export", str(generator_file), "--out", str(out), "--size", "30"]) == 2
+    assert "size must be a multiple of 4 for generator 'resnet_6blocks', got 30" in (
+        capsys.readouterr().err
+    )
+
+
+def test_psnr_of_identical_images_is_infinite():
+    a = np.zeros((2, 4, 4, 3), np.uint8)
+    assert psnr(a, a) == float("inf")
+    assert psnr(a, a + 1) == pytest.approx(48.13, abs=0.01)
