@@ -154,6 +154,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         calibration=args.calibration,
         resizable=args.resizable,
         saved_model=not args.no_saved_model,
+        parity=args.parity,
     )
     print(report.to_markdown())
     print(
@@ -272,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="images of the input domain for int8 (>= 100; default for runs on "
         "the embedded dataset: its test photos)",
+    )
+    export.add_argument(
+        "--parity",
+        metavar="DIR",
+        help="images to check the exports on (default: the calibration images)",
     )
     export.add_argument(
         "--resizable", action="store_true", help="also export an fp32 model with a resizable input"

@@ -32,6 +32,19 @@ def _random_input(model) -> np.ndarray:
     return rng.uniform(-1, 1, shape).astype(model.input_dtype)
 
 
+def _peak_rss_kb() -> int:
+    """This process's resident high-water mark (VmHWM; ru_maxrss would include the parent's
+    memory from before exec on Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _measure(path: str, threads: int, warmup: int, runs: int, queue) -> None:
     """Runs in a child process: times one model at one thread count."""
     try:
@@ -46,7 +59,7 @@ def _measure(path: str, threads: int, warmup: int, runs: int, queue) -> None:
             start = time.perf_counter()
             model.run(x)
             times.append((time.perf_counter() - start) * 1000)
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_kb = _peak_rss_kb()
         queue.put(
             {
                 "times_ms": times,

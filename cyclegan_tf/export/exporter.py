@@ -118,8 +118,12 @@ def export_generator(
     calibration: str | os.PathLike | None = None,
     resizable: bool = False,
     saved_model: bool = True,
+    parity: str | os.PathLike | None = None,
 ) -> ExportReport:
-    """Export a run's (or a `.keras` file's) generator; see the module docstring."""
+    """Export a run's (or a `.keras` file's) generator; see the module docstring.
+
+    Parity is checked on images from `parity` (a folder), else on the first calibration images.
+    """
     for q in quantizations:
         if q not in QUANTIZATIONS:
             raise ValueError(f"quantize must be one of {list(QUANTIZATIONS) + ['all']}, got {q!r}")
@@ -147,7 +151,10 @@ def export_generator(
         domain,
         info.config.seed,
     )
-    parity_inputs = np.stack(calibration_images[:PARITY_IMAGES])
+    if parity is None:
+        parity_inputs = np.stack(calibration_images[:PARITY_IMAGES])
+    else:
+        parity_inputs = np.stack(load_domain_images(parity, size, PARITY_IMAGES, domain))
     keras_out = from_model_output(generator(to_model_input(parity_inputs, "float")), "float")
 
     out_dir = Path(out_dir)
