@@ -151,7 +151,7 @@ def convert_generator(
         if io == "uint8":
             converter.inference_input_type = tf.uint8
             converter.inference_output_type = tf.uint8
-        if float_ops:
+        if float_ops and io == "float":  # the debugger path keeps float I/O only
             return _selectively_quantized(converter, images, float_ops)
     return converter.convert()
 
