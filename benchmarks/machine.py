@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import platform
+from cyclegan_tf.export.benchmark import machine_description
 
 
 def describe_machine() -> dict:
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    """The export benchmark's description, plus memory and the TensorFlow version."""
     try:
         with open("/proc/meminfo") as f:
             mem_kb = int(f.readline().split()[1])
@@ -24,12 +15,9 @@ def describe_machine() -> dict:
     import tensorflow as tf
 
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
+        **machine_description(),
         "memory_gib": round(mem_kb / 2**20, 1),
-        "python": platform.python_version(),
         "tensorflow": tf.__version__,
-        "platform": platform.platform(),
     }
 
 
