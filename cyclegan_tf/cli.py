@@ -100,6 +100,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         sample_every=args.sample_every,
         validate=not args.no_validation,
         verbose=2 if args.quiet else "auto",
+        eval_every=args.eval_every,
+        eval_images=args.eval_images,
+        inception_weights=args.inception_weights,
     )
     from cyclegan_tf.data import DECODE_REPORT
 
@@ -164,6 +167,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- evaluate -----------------------------------------------------------------------------------
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from cyclegan_tf.evaluation.evaluate import evaluate_model, to_markdown
+    from cyclegan_tf.evaluation.inception import InceptionWeightsError
+
+    try:
+        result = evaluate_model(
+            args.model,
+            args.data,
+            args.out,
+            direction=args.direction,
+            size=args.size,
+            max_images=args.max_images,
+            paired=args.paired,
+            inception_weights=args.inception_weights,
+            inception=not args.no_inception,
+            kid_subsets=args.kid_subsets,
+        )
+    except InceptionWeightsError as e:
+        raise UsageError(str(e)) from None
+    print(to_markdown(result))
+    print(f"wrote evaluation.json, evaluation.md and best/worst PNGs to {args.out}")
+    return 0
+
+
 # -- benchmark ----------------------------------------------------------------------------------
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from cyclegan_tf.export.benchmark import benchmark_models, write_benchmark
@@ -219,6 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--no-validation", action="store_true", help="skip the test split")
     train.add_argument("--quiet", action="store_true", help="one line per epoch")
+    train.add_argument(
+        "--eval-every",
+        type=int,
+        default=1,
+        help="log PSNR/SSIM vs truth (paired data) and KID every N epochs; 0: never",
+    )
+    train.add_argument(
+        "--eval-images", type=_positive_int, default=64, help="test pairs the metrics use"
+    )
+    train.add_argument(
+        "--inception-weights",
+        metavar="PATH",
+        help="also log KID: 'imagenet' (Keras download/cache) or a local InceptionV3 .h5",
+    )
     add_config_options(train)
     train.set_defaults(func=cmd_train)
 
@@ -286,6 +328,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-saved-model", action="store_true", help="skip the TF SavedModel export"
     )
     export.set_defaults(func=cmd_export)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="PSNR/SSIM vs truth, cycle error, FID/KID of a model or .tflite"
+    )
+    evaluate.add_argument("model", help="a run folder, a generator .keras or an exported .tflite")
+    evaluate.add_argument(
+        "--data", default="synthetic", help="data spec whose test split is used (as for train)"
+    )
+    evaluate.add_argument("--out", required=True, help="folder for evaluation.json/.md and PNGs")
+    evaluate.add_argument("--direction", choices=["AtoB", "BtoA"], help="only this direction")
+    evaluate.add_argument(
+        "--size", type=_positive_int, help="image size (default: the model's training size)"
+    )
+    evaluate.add_argument(
+        "--max-images", type=int, default=0, help="use at most N test images per domain (0: all)"
+    )
+    evaluate.add_argument(
+        "--paired",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="testA[i] and testB[i] are true pairs (default: only for the embedded dataset)",
+    )
+    evaluate.add_argument(
+        "--inception-weights",
+        default="imagenet",
+        metavar="PATH",
+        help="InceptionV3 no-top .h5 for FID/KID; 'imagenet': Keras cache or download",
+    )
+    evaluate.add_argument("--no-inception", action="store_true", help="skip FID/KID")
+    evaluate.add_argument("--kid-subsets", type=_positive_int, default=100)
+    evaluate.set_defaults(func=cmd_evaluate)
 
     bench = commands.add_parser("benchmark", help="LiteRT latency of .tflite files, side by side")
     bench.add_argument("models", nargs="+", help=".tflite files (ours and peers)")

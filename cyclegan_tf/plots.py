@@ -54,19 +54,38 @@ def read_csv_log(path: str | os.PathLike) -> dict[str, list[float]]:
     return columns
 
 
+METRIC_PREFIXES = ("psnr_", "ssim_", "kid_")
+
+
 def save_loss_curves(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
-    """Plot every logged loss per epoch (training solid, validation dashed) as a PNG."""
+    """Plot every logged loss per epoch (training solid, validation dashed) as a PNG.
+
+    Translation metrics (psnr_*, ssim_*, kid_*) logged by `TranslationMetrics` get their own
+    panels beside the losses; epochs without a measurement are skipped in those lines.
+    """
     columns = read_csv_log(csv_path)
     epochs = np.asarray(columns.pop("epoch", []), int) + 1
     names = [k for k in columns if not k.startswith("val_") and k != "lr"]
+    metrics = [n for n in names if n.startswith(METRIC_PREFIXES)]
+    losses = [n for n in names if n not in metrics]
     panels = [
-        ("adversarial", [n for n in names if n in ("G", "F", "D_A", "D_B")]),
-        ("reconstruction", [n for n in names if n not in ("G", "F", "D_A", "D_B")]),
+        ("adversarial losses", [n for n in losses if n in ("G", "F", "D_A", "D_B")]),
+        ("reconstruction losses", [n for n in losses if n not in ("G", "F", "D_A", "D_B")]),
     ]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, (title, keys) in zip(axes, panels, strict=True):
+    for prefix, title in (
+        ("psnr_", "PSNR vs truth (dB)"),
+        ("ssim_", "SSIM vs truth"),
+        ("kid_", "KID x100"),
+    ):
+        keys = [n for n in metrics if n.startswith(prefix)]
+        if keys:
+            panels.append((title, keys))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    for ax, (title, keys) in zip(axes[0], panels, strict=True):
         for key in keys:
-            (line,) = ax.plot(epochs, columns[key], marker="o", markersize=3, label=key)
+            values = np.asarray(columns[key], float)
+            shown = np.isfinite(values)
+            (line,) = ax.plot(epochs[shown], values[shown], marker="o", markersize=3, label=key)
             if f"val_{key}" in columns:
                 ax.plot(
                     epochs,
@@ -75,7 +94,7 @@ def save_loss_curves(csv_path: str | os.PathLike, png_path: str | os.PathLike) -
                     color=line.get_color(),
                     label=f"val {key}",
                 )
-        ax.set_title(f"{title} losses")
+        ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         if keys:

@@ -47,8 +47,13 @@ def build_model(
     return model
 
 
-def load_data(config: CycleGANConfig, strict: bool = False, cache: bool = False):
-    """Training batches, validation batches, and a few fixed test images per domain."""
+def load_data(
+    config: CycleGANConfig, strict: bool = False, cache: bool = False, test_images: int = 0
+):
+    """Training batches, validation batches, and fixed test images per domain.
+
+    At least `SAMPLE_IMAGES` test pairs (the sample grid's), or `test_images` for the metrics.
+    """
     common = dict(
         image_size=config.load_size,
         max_size=config.max_dataset_size,
@@ -61,7 +66,8 @@ def load_data(config: CycleGANConfig, strict: bool = False, cache: bool = False)
     train = unpaired_batches(train_a, train_b, config, cache=cache)
     eval_batch = 1 if config.preprocess in ("none", "scale_width") else config.batch_size
     validation = paired_batches(test_a, test_b, config, batch_size=eval_batch)
-    samples = paired_batches(test_a, test_b, config, batch_size=1).take(SAMPLE_IMAGES)
+    count = max(SAMPLE_IMAGES, test_images)
+    samples = paired_batches(test_a, test_b, config, batch_size=1).take(count)
     pairs = [(a[0].numpy(), b[0].numpy()) for a, b in samples]
     images_a, images_b = (np.stack(x) for x in zip(*pairs, strict=True))
     return train, validation, images_a, images_b
@@ -110,14 +116,21 @@ def run_callbacks(
     images_b,
     sample_every: int = 1,
     tensorboard: bool = True,
+    metrics: keras.callbacks.Callback | None = None,
 ) -> list[keras.callbacks.Callback]:
-    """The callbacks of a run, in the order they must run at the end of an epoch."""
+    """The callbacks of a run, in the order they must run at the end of an epoch.
+
+    `metrics` (a `TranslationMetrics`) runs before the CSV log, so its values are written.
+    """
     callbacks = [
         LinearDecay(),
         CheckedBackupAndRestore(run_dir / "checkpoint", config),
+        *([metrics] if metrics is not None else []),
         keras.callbacks.CSVLogger(str(run_dir / "losses.csv"), append=True),
         LossCurves(run_dir / "losses.csv", run_dir / "losses.png"),
-        SampleGrid(images_a, images_b, run_dir / "samples", every=sample_every),
+        SampleGrid(
+            images_a[:SAMPLE_IMAGES], images_b[:SAMPLE_IMAGES], run_dir / "samples", sample_every
+        ),
         SaveGenerators(run_dir),
     ]
     if tensorboard:
@@ -139,15 +152,38 @@ def train_run(
     verbose: str | int = "auto",
     strategy: tf.distribute.Strategy | None = None,
     extra_callbacks: list | None = None,
+    eval_every: int = 1,
+    eval_images: int = 64,
+    inception_weights: str | None = None,
 ) -> keras.callbacks.History:
-    """Train `config` into `run_dir` (see the module docstring), resuming where it stopped."""
+    """Train `config` into `run_dir` (see the module docstring), resuming where it stopped.
+
+    Every `eval_every` epochs (0: never) the first `eval_images` test pairs are translated and
+    PSNR/SSIM against the truth are logged when the data is paired (the embedded dataset), and
+    KID when `inception_weights` is given ('imagenet' or a path).
+    """
     DECODE_REPORT.clear()
-    train, validation, images_a, images_b = load_data(config, strict=strict, cache=cache)
+    extractor = None
+    if eval_every and inception_weights:
+        from cyclegan_tf.evaluation.inception import InceptionFeatures
+
+        extractor = InceptionFeatures.from_weights(inception_weights)
+    train, validation, images_a, images_b = load_data(
+        config, strict=strict, cache=cache, test_images=eval_images if eval_every else 0
+    )
     run_dir = prepare_run_dir(run_dir, config, resume)  # after the data is found: no empty runs
     if steps_per_epoch:
         train = train.take(steps_per_epoch)
     model = build_model(config, strategy)
-    callbacks = run_callbacks(run_dir, config, images_a, images_b, sample_every)
+    metrics = None
+    paired = config.data == "synthetic"
+    if eval_every and (paired or extractor is not None):
+        from cyclegan_tf.evaluation.callback import TranslationMetrics
+
+        metrics = TranslationMetrics(
+            images_a[:eval_images], images_b[:eval_images], eval_every, paired, extractor
+        )
+    callbacks = run_callbacks(run_dir, config, images_a, images_b, sample_every, metrics=metrics)
     history = model.fit(
         train,
         epochs=epochs or config.total_epochs,

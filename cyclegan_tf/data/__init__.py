@@ -2,6 +2,7 @@
 
 from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
 from cyclegan_tf.data.pipeline import (
+    center_square,
     paired_batches,
     preprocess,
     to_uint8,
@@ -11,6 +12,7 @@ from cyclegan_tf.data.pipeline import (
 from cyclegan_tf.data.sources import DomainImages, load_domains
 
 __all__ = [
+    "center_square",
     "DECODE_REPORT",
     "DomainImages",
     "ImageDecodeError",

@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+import keras
+import numpy as np
 import tensorflow as tf
 
 from cyclegan_tf.config import CycleGANConfig
@@ -139,3 +141,15 @@ def paired_batches(
         .batch(batch_size, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def center_square(image: np.ndarray, size: int) -> np.ndarray:
+    """The centre square of a uint8 image, resized (antialiased) to `size` x `size`: how
+    evaluation and export look at images of any shape."""
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = image[top : top + side, left : left + side]
+    if side != size:
+        square = np.asarray(keras.ops.image.resize(square, (size, size), antialias=True))
+    return np.clip(np.round(square), 0, 255).astype(np.uint8)

@@ -17,12 +17,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from cyclegan_tf import registry
 from cyclegan_tf.checkpoints import load_generator
 from cyclegan_tf.data.images import list_images, load_rgb
+from cyclegan_tf.data.pipeline import center_square
 from cyclegan_tf.data.synthetic import face_for, render_anime, render_photo
 from cyclegan_tf.export.litert import TFLiteModel, count_macs, float_ops, op_counts
 from cyclegan_tf.export.tflite import (
@@ -96,15 +96,7 @@ def load_domain_images(
     if folder is None:
         render = render_photo if domain == "A" else render_anime
         return [render(face_for(seed, 2, i), size) for i in range(count)]
-    images = []
-    for path in list_images(folder)[:count]:
-        image = load_rgb(path)
-        h, w = image.shape[:2]
-        side = min(h, w)
-        top, left = (h - side) // 2, (w - side) // 2
-        square = image[top : top + side, left : left + side]
-        images.append(np.asarray(keras.ops.image.resize(square, (size, size), antialias=True)))
-    return [np.clip(np.round(i), 0, 255).astype(np.uint8) for i in images]
+    return [center_square(load_rgb(path), size) for path in list_images(folder)[:count]]
 
 
 def export_generator(
