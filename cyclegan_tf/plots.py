@@ -6,11 +6,8 @@ import csv
 import os
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure  # no pyplot: files only, and a notebook's backend is kept
 
 
 def save_image_grid(
@@ -22,7 +19,8 @@ def save_image_grid(
 ) -> None:
     """Save a grid of uint8 RGB images (rows x columns) with titles as a PNG."""
     n_rows, n_cols = len(rows), len(column_titles)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.2 * n_cols, 2.2 * n_rows), squeeze=False)
+    fig = Figure(figsize=(2.2 * n_cols, 2.2 * n_rows))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for r, row in enumerate(rows):
         for c, image in enumerate(row):
             ax = axes[r][c]
@@ -37,7 +35,6 @@ def save_image_grid(
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.96) if title else None)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def read_csv_log(path: str | os.PathLike) -> dict[str, list[float]]:
@@ -80,7 +77,8 @@ def save_loss_curves(csv_path: str | os.PathLike, png_path: str | os.PathLike) -
         keys = [n for n in metrics if n.startswith(prefix)]
         if keys:
             panels.append((title, keys))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    fig = Figure(figsize=(5 * len(panels), 3.6))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (title, keys) in zip(axes[0], panels, strict=True):
         for key in keys:
             values = np.asarray(columns[key], float)
@@ -101,14 +99,14 @@ def save_loss_curves(csv_path: str | os.PathLike, png_path: str | os.PathLike) -
             ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(png_path, dpi=100)
-    plt.close(fig)
 
 
 def save_latency_chart(results: list[dict], path: str | os.PathLike) -> None:
     """Horizontal bars: median latency per model, one bar per thread count (log scale)."""
     models = list(dict.fromkeys(r["model"] for r in results))
     threads = sorted({r["threads"] for r in results})
-    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.5 * len(models) * len(threads)))
+    fig = Figure(figsize=(8, 0.6 + 0.5 * len(models) * len(threads)))
+    ax = fig.subplots()
     height = 0.8 / len(threads)
     for i, t in enumerate(threads):
         values = [
@@ -125,4 +123,3 @@ def save_latency_chart(results: list[dict], path: str | os.PathLike) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
