@@ -1,0 +1,221 @@
+"""The mobile web demo in real Chromium (phone emulation): the page's translation of an uploaded
+photo equals what ai-edge-litert computes in Python for the same input and `.tflite` file.
+
+Needs Node.js, the demo's npm packages and Debian's chromium, which `.ci/run` installs; without
+them the tests are skipped, unless CYCLEGAN_REQUIRE_BROWSER=1 (set by `.ci/run`) makes that a
+failure.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cyclegan_tf.cli import main
+from cyclegan_tf.data.synthetic import face_for, render_photo
+from cyclegan_tf.export.litert import TFLiteModel
+from cyclegan_tf.export.tflite import from_model_output
+
+WEB = Path(__file__).parents[1] / "mobile_demo" / "web"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _missing() -> str | None:
+    if not shutil.which("node"):
+        return "node is not installed"
+    if not (WEB / "node_modules" / "playwright-core").is_dir():
+        return "the demo's npm packages are not installed (cd mobile_demo/web && npm ci)"
+    if not Path(CHROMIUM).is_file():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    reason = _missing()
+    if reason:
+        if os.environ.get("CYCLEGAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    out = tmp_path_factory.mktemp("site")
+    vite = WEB / "node_modules" / ".bin" / "vite"
+    subprocess.run(
+        [str(vite), "build", "--outDir", str(out), "--emptyOutDir", "--logLevel", "warn"],
+        cwd=WEB,
+        check=True,
+    )
+    assert (out / "index.html").is_file() and (out / "litert-wasm").is_dir()
+    return out
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """A tiny model trained through the CLI, exported as int8 (uint8 I/O) and fp16 (float I/O)."""
+    root = tmp_path_factory.mktemp("demo")
+    run = root / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--preset",
+                "tiny",
+                "--out",
+                str(run),
+                "--ngf",
+                "4",
+                "--ndf",
+                "4",
+                "--crop-size",
+                "32",
+                "--load-size",
+                "36",
+                "--synthetic-size",
+                "8",
+                "--batch-size",
+                "2",
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "2",
+                "--no-validation",
+                "--eval-every",
+                "0",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "export",
+                str(run),
+                "--out",
+                str(root / "u8"),
+                "--quantize",
+                "int8",
+                "--io",
+                "uint8",
+                "--no-saved-model",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "export",
+                str(run),
+                "--out",
+                str(root / "f16"),
+                "--quantize",
+                "fp16",
+                "--no-saved-model",
+            ]
+        )
+        == 0
+    )
+    return {
+        "int8": root / "u8" / "generator_ab_int8.tflite",
+        "fp16": root / "f16" / "generator_ab_fp16.tflite",
+    }
+
+
+def run_browser(site: Path, model: Path, photo: Path, out: Path, bad_file: Path) -> dict:
+    server = subprocess.Popen(
+        ["node", "scripts/serve.mjs", "--root", str(site), "--model", str(model), "--port", "0"],
+        cwd=WEB,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline()
+        assert "serving" in line, line
+        url = line.split(" at ")[-1].strip()
+        subprocess.run(
+            [
+                "node",
+                "tests/browser_test.mjs",
+                "--url",
+                url,
+                "--photo",
+                str(photo),
+                "--out",
+                str(out),
+                "--bad-file",
+                str(bad_file),
+                "--chromium",
+                CHROMIUM,
+            ],
+            cwd=WEB,
+            check=True,
+            timeout=300,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+        )
+    finally:
+        server.terminate()
+        server.wait(10)
+    return json.loads((out / "results.json").read_text())
+
+
+@pytest.mark.parametrize(("variant", "photo_size"), [("int8", (70, 90)), ("fp16", (32, 32))])
+def test_the_page_translates_a_photo_exactly_like_python_litert(
+    site, exports, tmp_path, variant, photo_size
+):
+    model = exports[variant]
+    sidecar = json.loads(model.with_suffix(".json").read_text())
+    width, height = photo_size
+    photo = tmp_path / "selfie.png"
+    pixels = render_photo(face_for(3, 2, 0), max(width, height))[:height, :width]
+    Image.fromarray(pixels).save(photo)
+    bad_file = tmp_path / "notes.jpg"
+    bad_file.write_text("this is not a picture")
+
+    result = run_browser(site, model, photo, tmp_path / "browser", bad_file)
+
+    assert result["load_error"] is None, result["console"]
+    assert result["offsite"] == [], "the page made requests off localhost"
+    assert any(url.endswith(".wasm") for url in result["requests"])
+    io = "uint8" if sidecar["input"]["dtype"] == "uint8" else "float"
+    assert (
+        f"{sidecar['quantization']}, 32×32 px, {sidecar['input']['dtype']} input"
+        in (result["model_info"])
+    )
+    page_input = np.asarray(result["run"]["input"], sidecar["input"]["dtype"]).reshape(1, 32, 32, 3)
+    if photo_size == (32, 32):  # no resizing: the page must feed the file's pixels
+        expected = pixels[None] if io == "uint8" else pixels[None] / 127.5 - 1
+        np.testing.assert_allclose(page_input, expected, atol=1e-6)
+    python = from_model_output(TFLiteModel(model).run(page_input), io)
+    page = from_model_output(
+        np.asarray(result["run"]["output"], np.float32).reshape(1, 32, 32, 3), io
+    )
+    assert np.abs(python.astype(int) - page.astype(int)).max() <= 1
+    assert result["run"]["ms"] > 0 and " ms on wasm" in result["timing_text"]
+    assert result["save_href"].startswith("blob:")
+    assert (tmp_path / "browser" / "phone.png").stat().st_size > 10_000
+
+    assert result["offline_cached"] and result["offline_error"] is None  # offline after one visit
+    assert result["offline_run"] == result["run"]["output"]
+    assert "could not be read as an image" in result["bad_file_error"]
+    assert "model/model.tflite failed to load" in result["broken_model_error"]
+    assert "does not support WebAssembly SIMD" in result["no_simd_error"]
+
+
+def test_serve_refuses_a_model_without_its_sidecar(site, tmp_path):
+    lonely = tmp_path / "lonely.tflite"
+    lonely.write_bytes(b"tflite")
+    done = subprocess.run(
+        ["node", "scripts/serve.mjs", "--root", str(site), "--model", str(lonely)],
+        cwd=WEB,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "sidecar" in done.stderr
