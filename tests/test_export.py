@@ -75,8 +75,19 @@ def test_uint8_io_takes_and_returns_rgb_bytes(generator_file, tmp_path, quantize
     assert model.input_dtype == np.uint8
     out = model.run(np.full((1, 32, 32, 3), 200, np.uint8))
     assert out.dtype == np.uint8 and out.shape == (1, 32, 32, 3)
+    # Raw RGB bytes, not quantized tensors whose scale and zero point an app would have to apply.
+    assert tuple(model.input["quantization"]) == (0.0, 0)
+    assert tuple(model.output["quantization"]) == (0.0, 0)
     if quantize == "fp32":
         assert report.variants["fp32"]["max_abs_diff"] <= 1
+    else:  # as faithful as the float-I/O int8 model: the norm ops stay float here too
+        float_io = export_generator(
+            generator_file, tmp_path / "float", quantizations=("int8",), saved_model=False
+        )
+        assert report.variants["int8"]["psnr_db"] > float_io.variants["int8"]["psnr_db"] - 1.0
+        assert set(float_io.variants["int8"]["float_ops"]) <= set(
+            report.variants["int8"]["float_ops"]
+        )
 
 
 def test_int8_without_enough_calibration_images_is_refused():

@@ -128,11 +128,12 @@ def convert_generator(
         raise ValueError(f"quantize must be one of {list(QUANTIZATIONS)}, got {quantize!r}")
     if size is None and quantize != "fp32":
         raise ValueError("a resizable model (size None) is only exported as fp32")
-    # int8 keeps float I/O in the graph and lets the converter quantize the I/O tensors instead:
-    # uint8 in/out then means raw RGB bytes (scale 2/255, zero point 128, within one level).
-    graph_io = "float" if quantize == "int8" else io
+    # With io="uint8" the graph itself takes and returns bytes (CAST and scaling inside), so the
+    # bytes are exactly RGB. Letting the converter quantize float I/O to uint8 instead gives
+    # tensors with calibrated scales (e.g. zero point 124, not 127.5): raw camera bytes would be
+    # read slightly wrong, and it rules out keeping the norm ops in float.
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [frozen_serving_function(generator, size, graph_io)]
+        [frozen_serving_function(generator, size, io)]
     )
     if quantize == "fp16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -142,25 +143,22 @@ def convert_generator(
     elif quantize == "int8":
         images = _check_calibration(calibration, size)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = _representative_dataset(images, progress)
+        converter.representative_dataset = _representative_dataset(images, io, progress)
         # Integer kernels wherever TFLite has them; the rest stays float (reported).
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,
         ]
-        if io == "uint8":
-            converter.inference_input_type = tf.uint8
-            converter.inference_output_type = tf.uint8
-        if float_ops and io == "float":  # the debugger path keeps float I/O only
-            return _selectively_quantized(converter, images, float_ops)
+        if float_ops:
+            return _selectively_quantized(converter, images, io, float_ops)
     return converter.convert()
 
 
-def _selectively_quantized(converter, images: list[np.ndarray], float_ops) -> bytes:
+def _selectively_quantized(converter, images: list[np.ndarray], io: str, float_ops) -> bytes:
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
     debugger = tf.lite.experimental.QuantizationDebugger(
         converter=converter,
-        debug_dataset=_representative_dataset(images[:8], progress=False),
+        debug_dataset=_representative_dataset(images[:8], io, progress=False),
         debug_options=options,
     )
     return debugger.get_nondebug_quantized_model()
@@ -183,11 +181,11 @@ def _check_calibration(calibration, size: int) -> list[np.ndarray]:
     return images
 
 
-def _representative_dataset(images: list[np.ndarray], progress: bool):
+def _representative_dataset(images: list[np.ndarray], io: str, progress: bool):
     def generate():
         bar = keras.utils.Progbar(len(images), unit_name="image") if progress else None
         for image in images:
-            yield [to_model_input(image[None], "float")]
+            yield [to_model_input(image[None], io)]
             if bar:
                 bar.add(1)
 
