@@ -111,9 +111,11 @@ def export_generator(
     resizable: bool = False,
     saved_model: bool = True,
     parity: str | os.PathLike | None = None,
+    calibration_count: int = 200,
 ) -> ExportReport:
     """Export a run's (or a `.keras` file's) generator; see the module docstring.
 
+    int8 is calibrated on up to `calibration_count` images (at least 100 are required).
     Parity is checked on images from `parity` (a folder), else on the first calibration images.
     """
     for q in quantizations:
@@ -139,7 +141,9 @@ def export_generator(
     calibration_images = load_domain_images(
         calibration,
         size,
-        max(MIN_CALIBRATION_IMAGES, 200) if "int8" in quantizations else PARITY_IMAGES,
+        max(MIN_CALIBRATION_IMAGES, calibration_count)
+        if "int8" in quantizations
+        else PARITY_IMAGES,
         domain,
         info.config.seed,
     )

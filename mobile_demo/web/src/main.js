@@ -1,6 +1,12 @@
 // The demo page: load the exported model with LiteRT.js, turn a photo into an anime picture,
 // show before/after, the inference time, and let the user save the result.
-import { isWebGPUSupported, loadAndCompile, loadLiteRt, Tensor } from "@litertjs/core";
+import {
+  isWebGPUSupported,
+  loadAndCompile,
+  loadLiteRt,
+  supportsFeature,
+  Tensor,
+} from "@litertjs/core";
 import { centreSquare, toModelInput, toRgba } from "./pixels.js";
 import "./style.css";
 
@@ -46,7 +52,11 @@ async function loadModel() {
   } catch (e) {
     throw new Error(`The model description model/model.json could not be loaded (${e.message}).`);
   }
-  await loadLiteRt(new URL("./litert-wasm/", location.href).href); // once per page
+  // Multi-threaded wasm needs a cross-origin isolated page (COOP/COEP headers) and relaxed SIMD;
+  // it is checked before loading because loadLiteRt may be called only once per page.
+  const threads = await canUseThreads();
+  await loadLiteRt(new URL("./litert-wasm/", location.href).href, { threads });
+  demo.threads = threads;
   const accelerator = await chooseAccelerator();
   let model;
   try {
@@ -55,6 +65,15 @@ async function loadModel() {
     throw new Error(`The model model/model.tflite failed to load (${e.message ?? e}).`);
   }
   return { meta, model, accelerator };
+}
+
+async function canUseThreads() {
+  if (!self.crossOriginIsolated) return false;
+  try {
+    return (await supportsFeature("relaxedSimd")) && (await supportsFeature("threads"));
+  } catch {
+    return false;
+  }
 }
 
 function drawSquare(bitmap, size) {
@@ -101,7 +120,8 @@ async function onPhoto(state, file) {
   const after = $("after");
   after.width = after.height = size;
   after.getContext("2d").putImageData(new ImageData(toRgba(values, state.meta.output), size), 0, 0);
-  $("timing").textContent = `${ms.toFixed(0)} ms on ${state.accelerator}`;
+  const where = state.accelerator === "wasm" && demo.threads ? "wasm, threads" : state.accelerator;
+  $("timing").textContent = `${ms.toFixed(0)} ms on ${where}`;
   $("result").hidden = false;
   after.toBlob((blob) => ($("save").href = URL.createObjectURL(blob)), "image/png");
   demo.runs.push({ name: file.name, ms, input: Array.from(input), output: Array.from(values) });
