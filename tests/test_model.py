@@ -121,8 +121,13 @@ def test_mirrored_strategy_matches_a_single_device_run(tiny_config):
         for v, w in zip(single.trainable_variables, initial, strict=True)
     )
     assert largest_update > 1e-3
+    # A reduction mistake moves weights by a sizeable part of the update (a factor of 2 is half
+    # of it); summation order moves them by ~1e-6 here (oneDNN kernels differ between CPUs).
+    worst = 0.0
     for a, b in zip(single.trainable_variables, mirrored.trainable_variables, strict=True):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6, err_msg=a.path)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, err_msg=a.path)
+        worst = max(worst, float(np.abs(a.numpy() - b.numpy()).max()))
+    assert worst < 0.01 * largest_update
     assert int(mirrored.disc_optimizer.iterations.numpy()) == 1
 
 
