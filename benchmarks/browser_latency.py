@@ -4,7 +4,8 @@ Exports the phone-size `mobile` generator and ResNet-9 at 256x256 (int8 and fp16
 `export_generator`, so each has its sidecar; untrained: latency does not depend on the weights),
 serves the built demo (`mobile_demo/web`, `npm run build` first) with each model, and has Chromium
 (phone emulation, wasm accelerator) translate a photo and time N more runs of it. The same models
-run in Python LiteRT (`ai-edge-litert`) on 1 and 2 threads on the same machine.
+run in Python LiteRT (`ai-edge-litert`, through `cyclegan-tf benchmark`'s measurement, one process
+per thread count) on 1 and 2 threads on the same machine.
 
     python benchmarks/browser_latency.py --runs 10
 """
@@ -14,11 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -52,21 +51,12 @@ def export_models(work: Path, size: int) -> list[Path]:
     return files
 
 
-def python_latency(path: Path, threads: int, warmup: int, runs: int) -> float:
-    import numpy as np
+def python_latency(path: Path, warmup: int, runs: int) -> dict[int, float]:
+    """Median ms on 1 and 2 threads, measured as `cyclegan-tf benchmark` does."""
+    from cyclegan_tf.export.benchmark import benchmark_models
 
-    from cyclegan_tf.export.litert import TFLiteModel
-
-    model = TFLiteModel(path, num_threads=threads)
-    x = np.random.default_rng(0).uniform(-1, 1, model.input_shape).astype(model.input_dtype)
-    for _ in range(warmup):
-        model.run(x)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        model.run(x)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    rows = benchmark_models([path], (1, 2), warmup, runs, progress=False)
+    return {row["threads"]: row["median_ms"] for row in rows}
 
 
 def browser_latency(path: Path, photo: Path, runs: int, out: Path) -> dict:
@@ -118,7 +108,7 @@ def main(argv=None) -> int:
         name = f"{path.parent.name}_{path.stem.rsplit('_', 1)[-1]}"
         print(f"timing {name}")
         browser = browser_latency(path, photo, args.runs, work / f"browser_{name}")
-        python = {t: python_latency(path, t, args.warmup, args.runs) for t in (1, 2)}
+        python = python_latency(path, args.warmup, args.runs)
         rows.append({
             "model": name,
             "bytes": path.stat().st_size,

@@ -59,68 +59,12 @@ def exports(tmp_path_factory):
     """A tiny model trained through the CLI, exported as int8 (uint8 I/O) and fp16 (float I/O)."""
     root = tmp_path_factory.mktemp("demo")
     run = root / "run"
-    assert (
-        main(
-            [
-                "train",
-                "--preset",
-                "tiny",
-                "--out",
-                str(run),
-                "--ngf",
-                "4",
-                "--ndf",
-                "4",
-                "--crop-size",
-                "32",
-                "--load-size",
-                "36",
-                "--synthetic-size",
-                "8",
-                "--batch-size",
-                "2",
-                "--epochs",
-                "1",
-                "--steps-per-epoch",
-                "2",
-                "--no-validation",
-                "--eval-every",
-                "0",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            [
-                "export",
-                str(run),
-                "--out",
-                str(root / "u8"),
-                "--quantize",
-                "int8",
-                "--io",
-                "uint8",
-                "--no-saved-model",
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            [
-                "export",
-                str(run),
-                "--out",
-                str(root / "f16"),
-                "--quantize",
-                "fp16",
-                "--no-saved-model",
-            ]
-        )
-        == 0
-    )
+    tiny = "--preset tiny --ngf 4 --ndf 4 --crop-size 32 --load-size 36 --synthetic-size 8"
+    steps = "--batch-size 2 --epochs 1 --steps-per-epoch 2 --no-validation --eval-every 0"
+    assert main(f"train {tiny} {steps} --quiet".split() + ["--out", str(run)]) == 0
+    for folder, options in (("u8", "--quantize int8 --io uint8"), ("f16", "--quantize fp16")):
+        export = ["export", str(run), "--out", str(root / folder), "--no-saved-model"]
+        assert main(export + options.split()) == 0
     return {
         "int8": root / "u8" / "generator_ab_int8.tflite",
         "fp16": root / "f16" / "generator_ab_fp16.tflite",
