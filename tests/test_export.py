@@ -8,9 +8,10 @@ from cyclegan_tf.checkpoints import save_generator
 from cyclegan_tf.cli import main
 from cyclegan_tf.export.benchmark import benchmark_models, write_benchmark
 from cyclegan_tf.export.exporter import export_generator, psnr
-from cyclegan_tf.export.litert import TFLiteModel, count_macs
+from cyclegan_tf.export.litert import TFLiteModel, count_macs, op_counts
 from cyclegan_tf.export.tflite import convert_generator
 from cyclegan_tf.networks import InstanceNormalization, build_generator
+from cyclegan_tf.networks.layers import ReflectionPadding2D
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,51 @@ def test_pooled_instance_norm_is_the_same_maths():
     reference = np.asarray(layer(x))
     layer.pooled_statistics = True
     np.testing.assert_allclose(layer(x), reference, atol=1e-5)
+
+
+@pytest.mark.parametrize("padding", [1, 3])
+def test_sliced_reflection_padding_is_the_same_pad(padding):
+    x = np.random.default_rng(0).normal(size=(2, 9, 7, 3)).astype("float32")
+    layer = ReflectionPadding2D(padding)
+    reference = np.asarray(layer(x))
+    layer.sliced_lowering = True
+    np.testing.assert_array_equal(layer(x), reference)
+    too_small = ReflectionPadding2D(3)
+    too_small.sliced_lowering = True
+    with pytest.raises(ValueError, match="needs more than 3 pixels, got 3"):
+        too_small(x[:, :3])
+
+
+def test_fixed_size_export_has_no_slow_ops_and_a_resizable_one_keeps_them(tmp_path):
+    # MIRROR_PAD is not delegated to XNNPACK (40x slower than slices + concatenation), and
+    # TRANSPOSE_CONV ran 1.75x slower than four sub-pixel convolutions.
+    generator = build_generator("resnet_6blocks", ngf=4)
+    fixed = tmp_path / "fixed.tflite"
+    fixed.write_bytes(convert_generator(generator, "fp32", 32))
+    resizable = tmp_path / "resizable.tflite"
+    resizable.write_bytes(convert_generator(generator, "fp32", None))
+    fixed_ops, resizable_ops = op_counts(TFLiteModel(fixed)), op_counts(TFLiteModel(resizable))
+    assert "MIRROR_PAD" not in fixed_ops and "TRANSPOSE_CONV" not in fixed_ops
+    assert resizable_ops["MIRROR_PAD"] == 14  # 6 blocks x 2 + stem + head
+    assert resizable_ops["TRANSPOSE_CONV"] == 2
+    x = np.random.default_rng(3).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(TFLiteModel(fixed).run(x), generator(x), atol=1e-5)
+
+
+def test_sub_pixel_upsampling_is_the_pixel_aligned_transposed_conv():
+    from cyclegan_tf.export.lowering import SubPixelConvTranspose, fast_copy
+
+    keras.utils.set_random_seed(4)
+    generator = build_generator("resnet_6blocks", ngf=4)
+    for layer in generator.layers:  # non-zero biases, so the bias path is checked too
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel, np.linspace(-1, 1, bias.size).astype("float32")])
+    copy = fast_copy(generator)
+    assert sum(isinstance(layer, SubPixelConvTranspose) for layer in copy.layers) == 2
+    assert not any(isinstance(layer, SubPixelConvTranspose) for layer in generator.layers)
+    x = np.random.default_rng(5).uniform(-1, 1, (2, 32, 40, 3)).astype("float32")
+    np.testing.assert_allclose(copy(x), generator(x), atol=1e-5)
 
 
 def test_export_writes_every_variant_with_sidecars_and_a_parity_report(generator_file, tmp_path):

@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -20,19 +19,24 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from cyclegan_tf.networks.layers import InstanceNormalization
+from cyclegan_tf.export import int8_ranges
+from cyclegan_tf.export.equalize import equalize_for_int8
+from cyclegan_tf.export.lowering import fast_copy, static_shape_lowering
 
 logger = logging.getLogger(__name__)
 
 QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
 IO_TYPES = ("float", "uint8")
 MIN_CALIBRATION_IMAGES = 100
+EQUALIZATION_IMAGES = 32
+RANGE_TUNING_IMAGES = 24
 
-# Instance norm in int8 loses the picture: per-tensor activation scales crush channels with a
-# small range, and the squares that make the variance round to zero. These ops stay float in the
-# int8 export (convolutions stay int8). Measured on a trained mobile generator at 256x256, 1
-# thread: all-int8 14.6 dB PSNR against Keras at 16.1 ms; this list 28.0 dB at 15.6 ms.
-NORM_FLOAT_OPS = ("AVERAGE_POOL_2D", "SUB", "MUL", "ADD", "RSQRT", "DEPTHWISE_CONV_2D")
+# Instance norm in int8 loses the picture: the squares that make the variance round to zero and
+# its rsqrt has no useful int8 range. These ops stay float in the int8 export (convolutions,
+# depthwise included, stay int8). Measured on the trained phone-size generator at 256x256, with
+# channel equalization and least-error ranges: all-int8 27.0 dB PSNR against Keras; this list
+# 33.0 dB; keeping the depthwise convs float too 33.2 dB but 2-3 ms slower on 1 thread.
+NORM_FLOAT_OPS = ("AVERAGE_POOL_2D", "SUB", "MUL", "ADD", "RSQRT")
 
 
 def serving_function(generator: keras.Model, size: int | None, io: str = "float"):
@@ -70,33 +74,17 @@ def from_model_output(outputs: np.ndarray, io: str) -> np.ndarray:
 
 
 def frozen_serving_function(generator: keras.Model, size: int | None, io: str = "float"):
-    """The serving function with its weights as constants.
+    """The serving function with its weights as constants, lowered for TFLite when size is fixed.
 
     Converting with the weights as variables leaves VAR_HANDLE/READ_VARIABLE ops and runtime
     transposes of every kernel in the `.tflite` (and breaks int8 calibration), so freeze first.
+    See `cyclegan_tf.export.lowering` for the rewrites.
     """
-    with pooled_instance_norm(generator, enabled=size is not None):
+    if size is not None:
+        generator = fast_copy(generator)
+    with static_shape_lowering(generator, enabled=size is not None):
         concrete = serving_function(generator, size, io).get_concrete_function()
     return convert_variables_to_constants_v2(concrete)
-
-
-@contextlib.contextmanager
-def pooled_instance_norm(generator: keras.Model, enabled: bool = True):
-    """Trace instance norms with pooled statistics (same maths, fast TFLite kernels).
-
-    Measured on a 2-core CPU, 1 thread, mobile generator at 256x256: int8 109 ms with MEAN and
-    SQUARED_DIFFERENCE, 16 ms with AVERAGE_POOL_2D and MUL; fp32 35 ms -> 24 ms.
-    """
-    norms = [
-        layer for layer in generator._flatten_layers() if isinstance(layer, InstanceNormalization)
-    ]
-    for layer in norms:
-        layer.pooled_statistics = enabled
-    try:
-        yield
-    finally:
-        for layer in norms:
-            layer.pooled_statistics = False
 
 
 def save_serving_model(
@@ -117,17 +105,27 @@ def convert_generator(
     calibration: Sequence[np.ndarray] | None = None,
     progress: bool = True,
     float_ops: Sequence[str] = NORM_FLOAT_OPS,
+    equalize: bool = True,
+    mse_ranges: bool = True,
 ) -> bytes:
     """The `.tflite` flatbuffer of `generator` with the given quantization.
 
     `calibration` (uint8 RGB images of the input domain, at least 100 for int8) calibrates the
     activation ranges of the int8 model; it is shown with a progress bar. `float_ops` are op types
     the int8 model keeps in float (default: the instance-norm arithmetic; () for all-int8).
+    `equalize` rescales the conv channels before each instance norm for int8 (same float
+    function, even int8 ranges; see `cyclegan_tf.export.equalize`); `mse_ranges` replaces the
+    calibrated min/max activation ranges by least-error ones (`cyclegan_tf.export.int8_ranges`).
     """
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {list(QUANTIZATIONS)}, got {quantize!r}")
     if size is None and quantize != "fp32":
         raise ValueError("a resizable model (size None) is only exported as fp32")
+    if quantize == "int8":
+        images = _check_calibration(calibration, size)
+        if equalize:
+            sample = to_model_input(np.stack(images[:EQUALIZATION_IMAGES]), "float")
+            generator = equalize_for_int8(generator, sample)
     # With io="uint8" the graph itself takes and returns bytes (CAST and scaling inside), so the
     # bytes are exactly RGB. Letting the converter quantize float I/O to uint8 instead gives
     # tensors with calibrated scales (e.g. zero point 124, not 127.5): raw camera bytes would be
@@ -141,7 +139,6 @@ def convert_generator(
     elif quantize == "dynamic":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     elif quantize == "int8":
-        images = _check_calibration(calibration, size)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = _representative_dataset(images, io, progress)
         # Integer kernels wherever TFLite has them; the rest stays float (reported).
@@ -149,19 +146,12 @@ def convert_generator(
             tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,
         ]
-        if float_ops:
-            return _selectively_quantized(converter, images, io, float_ops)
+        calibrated = int8_ranges.calibrate(converter)
+        if mse_ranges:
+            sample = [to_model_input(image[None], io) for image in images[:RANGE_TUNING_IMAGES]]
+            calibrated = int8_ranges.tune_ranges(calibrated, sample, progress)
+        return int8_ranges.quantize(calibrated, float_ops)
     return converter.convert()
-
-
-def _selectively_quantized(converter, images: list[np.ndarray], io: str, float_ops) -> bytes:
-    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter,
-        debug_dataset=_representative_dataset(images[:8], io, progress=False),
-        debug_options=options,
-    )
-    return debugger.get_nondebug_quantized_model()
 
 
 def _check_calibration(calibration, size: int) -> list[np.ndarray]:
