@@ -1,8 +1,9 @@
 """fp32 `.tflite` (LiteRT, XNNPACK) against the same generator in TensorFlow, interleaved.
 
-Alternates one TensorFlow call (`tf.function`, batch 1, default threads) and one LiteRT call on
-the same input, round after round, so both see the same machine load; reports medians and the
-ratio. Untrained generators (latency does not depend on the weights).
+Alternates one TensorFlow call (`tf.function`, batch 1, default threads), one LiteRT call of the
+exported model and one of the same model converted as traced (no fast-op rewrites: MIRROR_PAD,
+TRANSPOSE_CONV, MEAN) on the same input, round after round, so all see the same machine load;
+reports medians and ratios. Untrained generators (latency does not depend on the weights).
 
     python benchmarks/fp32_tflite_vs_tf.py --size 256 --rounds 12
 """
@@ -47,29 +48,35 @@ def main(argv=None) -> int:
     for name in args.generators:
         keras.utils.set_random_seed(0)
         generator = build_generator(name, ngf=16 if name == "mobile" else 64)
-        path = Path(tempfile.gettempdir()) / f"{name}_{args.size}_fp32.tflite"
-        path.write_bytes(convert_generator(generator, "fp32", args.size))
-        lite = TFLiteModel(path, num_threads=args.threads)
+        models = {}
+        for label, lowering in (("tflite", True), ("tflite_as_traced", False)):
+            path = Path(tempfile.gettempdir()) / f"{name}_{args.size}_{label}.tflite"
+            path.write_bytes(convert_generator(generator, "fp32", args.size, lowering=lowering))
+            models[label] = TFLiteModel(path, num_threads=args.threads)
         run_tf = tf.function(lambda t, g=generator: g(t, training=False))
         tensor = tf.constant(x)
         for _ in range(2):  # warm-up: tracing, weight packing
             run_tf(tensor).numpy()
-            lite.run(x)
-        times = {"tensorflow": [], "tflite": []}
+            for lite in models.values():
+                lite.run(x)
+        times = {"tensorflow": [], **{label: [] for label in models}}
+        outputs = {}
         for _ in range(args.rounds):
             start = time.perf_counter()
             reference = run_tf(tensor).numpy()
             times["tensorflow"].append((time.perf_counter() - start) * 1000)
-            start = time.perf_counter()
-            output = lite.run(x)
-            times["tflite"].append((time.perf_counter() - start) * 1000)
+            for label, lite in models.items():
+                start = time.perf_counter()
+                outputs[label] = lite.run(x)
+                times[label].append((time.perf_counter() - start) * 1000)
         row = {
             "generator": name,
-            "max_abs_diff": float(np.abs(output - reference).max()),
+            "max_abs_diff": float(np.abs(outputs["tflite"] - reference).max()),
             **{f"{k}_median_ms": statistics.median(v) for k, v in times.items()},
             **{f"{k}_min_ms": min(v) for k, v in times.items()},
         }
         row["tflite_over_tf"] = row["tflite_median_ms"] / row["tensorflow_median_ms"]
+        row["as_traced_over_tf"] = row["tflite_as_traced_median_ms"] / row["tensorflow_median_ms"]
         rows.append(row)
         print(row, flush=True)
     machine = describe_machine()
@@ -80,17 +87,19 @@ def main(argv=None) -> int:
         "# fp32 TFLite against TensorFlow, interleaved",
         "",
         f"{markdown_machine(machine)} Input 1x{args.size}x{args.size}x3; {args.rounds} rounds "
-        f"of one TensorFlow call (tf.function, default threads) then one LiteRT call "
-        f"({args.threads} threads, XNNPACK) on the same input, after 2 warm-up rounds.",
+        f"of one TensorFlow call (tf.function, default threads), then one LiteRT call "
+        f"({args.threads} threads, XNNPACK) of the exported model and one of the same model "
+        "converted as traced (no fast-op rewrites), on the same input, after 2 warm-up rounds.",
         "",
-        "| generator | TF median ms | TFLite median ms | TFLite / TF | TF min ms | TFLite min ms "
-        "| max abs diff |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| generator | TF median ms | TFLite median ms | TFLite / TF | as traced median ms "
+        "| as traced / TF | TF min ms | TFLite min ms | max abs diff |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
             f"| {r['generator']} | {r['tensorflow_median_ms']:.1f} | {r['tflite_median_ms']:.1f} "
-            f"| {r['tflite_over_tf']:.2f}x | {r['tensorflow_min_ms']:.1f} | "
+            f"| {r['tflite_over_tf']:.2f}x | {r['tflite_as_traced_median_ms']:.1f} | "
+            f"{r['as_traced_over_tf']:.2f}x | {r['tensorflow_min_ms']:.1f} | "
             f"{r['tflite_min_ms']:.1f} | {r['max_abs_diff']:.1e} |"
         )
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")

@@ -58,6 +58,11 @@ def test_fixed_size_export_has_no_slow_ops_and_a_resizable_one_keeps_them(tmp_pa
     resizable.write_bytes(convert_generator(generator, "fp32", None))
     fixed_ops, resizable_ops = op_counts(TFLiteModel(fixed)), op_counts(TFLiteModel(resizable))
     assert "MIRROR_PAD" not in fixed_ops and "TRANSPOSE_CONV" not in fixed_ops
+    from cyclegan_tf.export.lowering import narrow_convs
+
+    # ngf 4: the 4-filter stem conv is as narrow as the 3-filter output conv
+    assert narrow_convs(generator) == ["stem_conv", "head_conv"]
+    assert fixed_ops["SPACE_TO_DEPTH"] == fixed_ops["DEPTH_TO_SPACE"] == 2
     assert resizable_ops["MIRROR_PAD"] == 14  # 6 blocks x 2 + stem + head
     assert resizable_ops["TRANSPOSE_CONV"] == 2
     x = np.random.default_rng(3).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
@@ -77,6 +82,22 @@ def test_sub_pixel_upsampling_is_the_pixel_aligned_transposed_conv():
     assert sum(isinstance(layer, SubPixelConvTranspose) for layer in copy.layers) == 2
     assert not any(isinstance(layer, SubPixelConvTranspose) for layer in generator.layers)
     x = np.random.default_rng(5).uniform(-1, 1, (2, 32, 40, 3)).astype("float32")
+    np.testing.assert_allclose(copy(x), generator(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("name, size", [("resnet_6blocks", 32), ("mobile", 32), ("mobile", 36)])
+def test_narrow_output_convs_run_on_space_to_depth_blocks(name, size):
+    # The output conv has 3 filters: as space-to-depth it is a 12-filter conv (same maths).
+    from cyclegan_tf.export.lowering import SpaceToDepthConv2D, fast_copy
+
+    keras.utils.set_random_seed(6)
+    generator = build_generator(name, ngf=4)
+    head = generator.get_layer("head_conv")
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel, np.array([0.3, -0.2, 0.1], "float32")])
+    copy = fast_copy(generator)
+    assert isinstance(copy.get_layer("head_conv"), SpaceToDepthConv2D)
+    x = np.random.default_rng(7).uniform(-1, 1, (2, size, size, 3)).astype("float32")
     np.testing.assert_allclose(copy(x), generator(x), atol=1e-5)
 
 

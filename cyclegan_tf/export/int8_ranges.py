@@ -6,7 +6,8 @@ value gets a coarse step. Here each range is shrunk to the one with the least ex
 error on the calibration images (rounding error inside the range plus clipping error outside),
 from a histogram per tensor; the usual MSE calibration of inference compilers, applied between
 TFLite's calibration and its quantizer. Measured on the phone-size generator trained on real
-photos, 256x256: 28.7 dB -> 33.2 dB PSNR against the float model.
+photos, 256x256: 27.2 dB -> 31.7 dB PSNR against the float model (32.9 dB with channel
+equalization; benchmarks/results/int8_parity.md).
 
 Example:
     calibrated = calibrate(converter)                      # float model with min/max stats

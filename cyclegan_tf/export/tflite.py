@@ -34,8 +34,8 @@ RANGE_TUNING_IMAGES = 24
 # Instance norm in int8 loses the picture: the squares that make the variance round to zero and
 # its rsqrt has no useful int8 range. These ops stay float in the int8 export (convolutions,
 # depthwise included, stay int8). Measured on the trained phone-size generator at 256x256, with
-# channel equalization and least-error ranges: all-int8 27.0 dB PSNR against Keras; this list
-# 33.0 dB; keeping the depthwise convs float too 33.2 dB but 2-3 ms slower on 1 thread.
+# channel equalization and least-error ranges (benchmarks/results/int8_parity.md): all-int8
+# 27.1 dB PSNR against Keras; this list 32.9 dB; keeping the depthwise convs float too 33.1 dB.
 NORM_FLOAT_OPS = ("AVERAGE_POOL_2D", "SUB", "MUL", "ADD", "RSQRT")
 
 
@@ -73,16 +73,20 @@ def from_model_output(outputs: np.ndarray, io: str) -> np.ndarray:
     )
 
 
-def frozen_serving_function(generator: keras.Model, size: int | None, io: str = "float"):
+def frozen_serving_function(
+    generator: keras.Model, size: int | None, io: str = "float", lowering: bool = True
+):
     """The serving function with its weights as constants, lowered for TFLite when size is fixed.
 
     Converting with the weights as variables leaves VAR_HANDLE/READ_VARIABLE ops and runtime
     transposes of every kernel in the `.tflite` (and breaks int8 calibration), so freeze first.
-    See `cyclegan_tf.export.lowering` for the rewrites.
+    See `cyclegan_tf.export.lowering` for the rewrites; `lowering=False` keeps the graph as
+    traced (to measure what the rewrites gain).
     """
-    if size is not None:
+    lowering = lowering and size is not None
+    if lowering:
         generator = fast_copy(generator)
-    with static_shape_lowering(generator, enabled=size is not None):
+    with static_shape_lowering(generator, enabled=lowering):
         concrete = serving_function(generator, size, io).get_concrete_function()
     return convert_variables_to_constants_v2(concrete)
 
@@ -107,6 +111,7 @@ def convert_generator(
     float_ops: Sequence[str] = NORM_FLOAT_OPS,
     equalize: bool = True,
     mse_ranges: bool = True,
+    lowering: bool = True,
 ) -> bytes:
     """The `.tflite` flatbuffer of `generator` with the given quantization.
 
@@ -116,6 +121,7 @@ def convert_generator(
     `equalize` rescales the conv channels before each instance norm for int8 (same float
     function, even int8 ranges; see `cyclegan_tf.export.equalize`); `mse_ranges` replaces the
     calibrated min/max activation ranges by least-error ones (`cyclegan_tf.export.int8_ranges`).
+    `lowering=False` skips the fast-op rewrites of `cyclegan_tf.export.lowering` (comparisons).
     """
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {list(QUANTIZATIONS)}, got {quantize!r}")
@@ -131,7 +137,7 @@ def convert_generator(
     # tensors with calibrated scales (e.g. zero point 124, not 127.5): raw camera bytes would be
     # read slightly wrong, and it rules out keeping the norm ops in float.
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [frozen_serving_function(generator, size, io)]
+        [frozen_serving_function(generator, size, io, lowering)]
     )
     if quantize == "fp16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
