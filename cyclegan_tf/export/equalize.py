@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from cyclegan_tf.export.graph import consumers, single_input
 from cyclegan_tf.networks.layers import InstanceNormalization
 
 PRODUCERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Conv2DTranspose)
@@ -51,31 +52,15 @@ def norm_pairs(model: keras.Model) -> list[NormPair]:
     for layer in model.layers:
         if not isinstance(layer, InstanceNormalization):
             continue
-        feed = _single_input(layer)
+        feed = single_input(layer)
         producer = feed
-        while isinstance(producer, PASS_THROUGH) and len(_consumers(model, producer)) == 1:
-            producer = _single_input(producer)
+        while isinstance(producer, PASS_THROUGH) and len(consumers(model, producer)) == 1:
+            producer = single_input(producer)
         if not isinstance(producer, PRODUCERS) or not producer.use_bias:
             continue
-        if len(_consumers(model, producer)) == 1 and len(_consumers(model, feed)) == 1:
+        if len(consumers(model, producer)) == 1 and len(consumers(model, feed)) == 1:
             pairs.append(NormPair(producer.name, layer.name, feed.name))
     return pairs
-
-
-def _single_input(layer: keras.layers.Layer) -> keras.layers.Layer | None:
-    nodes = [n for n in layer._inbound_nodes if n.operation is layer]
-    if len(nodes) != 1 or len(nodes[0].input_tensors) != 1:
-        return None
-    return nodes[0].input_tensors[0]._keras_history.operation
-
-
-def _consumers(model: keras.Model, producer: keras.layers.Layer) -> list[keras.layers.Layer]:
-    consumers = []
-    for layer in model.layers:
-        for node in layer._inbound_nodes:
-            if any(t._keras_history.operation is producer for t in node.input_tensors):
-                consumers.append(layer)
-    return consumers
 
 
 def channel_ranges(

@@ -22,6 +22,7 @@ import contextlib
 import keras
 from keras import ops
 
+from cyclegan_tf.export.graph import consumers, single_input
 from cyclegan_tf.networks.layers import InstanceNormalization, ReflectionPadding2D
 
 # Attributes the exporter sets on layers, which cloning a model must carry over.
@@ -124,8 +125,7 @@ def sub_pixel_pairs(model: keras.Model) -> dict[str, str]:
             continue
         if tuple(map(tuple, layer.cropping)) != ((1, 0), (1, 0)):
             continue
-        node = layer._inbound_nodes[0]
-        deconv = node.input_tensors[0]._keras_history.operation
+        deconv = single_input(layer)
         if (
             isinstance(deconv, keras.layers.Conv2DTranspose)
             and tuple(deconv.kernel_size) == (3, 3)
@@ -133,7 +133,7 @@ def sub_pixel_pairs(model: keras.Model) -> dict[str, str]:
             and deconv.padding == "valid"
             and tuple(deconv.dilation_rate) == (1, 1)
             and deconv.activation is keras.activations.linear
-            and len(deconv._outbound_nodes) == 1
+            and len(consumers(model, deconv)) == 1
         ):
             pairs[deconv.name] = layer.name
     return pairs
