@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     results = {}
     for label, folder in (("after 1 epoch", snapshot), ("final", run)):
         results[label] = evaluate_model(folder, "synthetic", run / f"eval_{folder.name}",
-                                        inception=False, progress=False)  # fmt: skip
+                                        features=None, progress=False)  # fmt: skip
     final = results["final"]["directions"]
     epochs = len(read_csv_log(run / "losses.csv")["epoch"])
     rows = [("identity map (output = input)", {

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from cyclegan_tf import registry
 from cyclegan_tf.config import PRESETS, CycleGANConfig, config_fields
+from cyclegan_tf.evaluation.features import DEFAULT_FEATURES, FEATURE_NETWORKS
 
 logger = logging.getLogger("cyclegan_tf")
 
@@ -170,7 +171,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 # -- evaluate -----------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from cyclegan_tf.evaluation.evaluate import evaluate_model, to_markdown
-    from cyclegan_tf.evaluation.inception import InceptionWeightsError
+    from cyclegan_tf.evaluation.features import FeatureWeightsError
 
     try:
         result = evaluate_model(
@@ -181,11 +182,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             size=args.size,
             max_images=args.max_images,
             paired=args.paired,
+            features=None if args.no_features else args.features,
             inception_weights=args.inception_weights,
-            inception=not args.no_inception,
             kid_subsets=args.kid_subsets,
+            probe_images=args.probe_images,
         )
-    except InceptionWeightsError as e:
+    except FeatureWeightsError as e:
         raise UsageError(str(e)) from None
     print(to_markdown(result))
     print(f"wrote evaluation.json, evaluation.md and best/worst PNGs to {args.out}")
@@ -265,7 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     translate = commands.add_parser("translate", help="translate image files or folders")
-    translate.add_argument("model", help="a run folder or a generator .keras file")
+    translate.add_argument(
+        "model",
+        help="a run folder, a generator .keras file or a shipped model (selfie2anime-mobile)",
+    )
     translate.add_argument("inputs", nargs="+", help="image files or folders")
     translate.add_argument("--out", required=True, help="folder for the translations")
     translate.add_argument(
@@ -277,19 +282,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--size",
         type=_positive_int,
         help="resize the shorter side to SIZE for the generator "
-        "(default: the training crop size); output keeps the input size",
+        "(default: a shipped model's run size, else the training crop size); output keeps the "
+        "input size",
     )
     translate.add_argument(
         "--side-by-side", action="store_true", help="also write input | translation comparisons"
     )
     translate.set_defaults(func=cmd_translate)
 
-    info = commands.add_parser("info", help="config, parameter counts and epoch of a run/model")
-    info.add_argument("path", help="a run folder or a generator .keras file")
+    info = commands.add_parser(
+        "info", help="config, parameter counts and epoch of a run/model; the shipped models"
+    )
+    info.add_argument(
+        "path",
+        nargs="?",
+        help="a run folder, a generator .keras file or a shipped model's name (none: list the "
+        "shipped models)",
+    )
     info.set_defaults(func=cmd_info)
 
     export = commands.add_parser("export", help="export a generator to .tflite (+ parity report)")
-    export.add_argument("model", help="a run folder or a generator .keras file")
+    export.add_argument(
+        "model",
+        help="a run folder, a generator .keras file or a shipped model (selfie2anime-mobile)",
+    )
     export.add_argument("--out", required=True, help="folder for the exported files")
     export.add_argument(
         "--direction",
@@ -302,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--size",
         type=_positive_int,
-        help="fixed input size S (1 x S x S x 3); default: training crop size",
+        help="fixed input size S (1 x S x S x 3); default: a shipped model's run size, else the "
+        "training crop size",
     )
     export.add_argument(
         "--io",
@@ -332,14 +349,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate", help="PSNR/SSIM vs truth, cycle error, FID/KID of a model or .tflite"
     )
-    evaluate.add_argument("model", help="a run folder, a generator .keras or an exported .tflite")
+    evaluate.add_argument(
+        "model",
+        help="a run folder, a generator .keras, an exported .tflite or a shipped model "
+        "(selfie2anime-mobile, selfie2anime-mobile:int8)",
+    )
     evaluate.add_argument(
         "--data", default="synthetic", help="data spec whose test split is used (as for train)"
     )
     evaluate.add_argument("--out", required=True, help="folder for evaluation.json/.md and PNGs")
     evaluate.add_argument("--direction", choices=["AtoB", "BtoA"], help="only this direction")
     evaluate.add_argument(
-        "--size", type=_positive_int, help="image size (default: the model's training size)"
+        "--size",
+        type=_positive_int,
+        help="image size (default: a shipped model's run size, else its training size)",
     )
     evaluate.add_argument(
         "--max-images", type=int, default=0, help="use at most N test images per domain (0: all)"
@@ -351,13 +374,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="testA[i] and testB[i] are true pairs (default: only for the embedded dataset)",
     )
     evaluate.add_argument(
+        "--features",
+        choices=FEATURE_NETWORKS,
+        default=DEFAULT_FEATURES,
+        help="ImageNet network for FID/KID and the probe: efficientnet-lite0 (weights installed "
+        "with the package, offline) or inception (InceptionV3, the literature's; downloads once)",
+    )
+    evaluate.add_argument(
         "--inception-weights",
         default="imagenet",
         metavar="PATH",
-        help="InceptionV3 no-top .h5 for FID/KID; 'imagenet': Keras cache or download",
+        help="with --features inception: a no-top .h5; 'imagenet': Keras cache or download",
     )
-    evaluate.add_argument("--no-inception", action="store_true", help="skip FID/KID")
+    evaluate.add_argument(
+        "--no-features",
+        "--no-inception",
+        dest="no_features",
+        action="store_true",
+        help="skip FID/KID and the probe",
+    )
     evaluate.add_argument("--kid-subsets", type=_positive_int, default=100)
+    evaluate.add_argument(
+        "--probe-images",
+        type=int,
+        default=500,
+        help="training images per domain for the linear probe (A vs B); 0: no probe",
+    )
     evaluate.set_defaults(func=cmd_evaluate)
 
     bench = commands.add_parser("benchmark", help="LiteRT latency of .tflite files, side by side")

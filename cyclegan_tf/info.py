@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 from cyclegan_tf.checkpoints import checkpoint_epoch, sidecar_path
 from cyclegan_tf.config import CycleGANConfig
+from cyclegan_tf.pretrained import describe_shipped, resolve_model
 
 
 def parameter_counts(config: CycleGANConfig) -> dict[str, int]:
@@ -19,9 +19,12 @@ def parameter_counts(config: CycleGANConfig) -> dict[str, int]:
     return {"generator (each)": g.count_params(), "discriminator (each)": d.count_params()}
 
 
-def describe(path: str | os.PathLike) -> str:
-    """A readable summary of a run folder or a `.keras` generator."""
-    path = Path(path)
+def describe(path: str | os.PathLike | None = None) -> str:
+    """A readable summary of a run folder, a `.keras` generator or a shipped model's name;
+    without a path, the list of shipped models."""
+    if path is None:
+        return describe_shipped()
+    path = resolve_model(path)
     if path.is_dir():
         config_path = path / "config.json"
         if not config_path.is_file():

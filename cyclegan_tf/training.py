@@ -27,6 +27,7 @@ from cyclegan_tf.callbacks import LinearDecay, LossCurves, SampleGrid, SaveGener
 from cyclegan_tf.checkpoints import CheckedBackupAndRestore, check_compatible
 from cyclegan_tf.config import ARCHITECTURE_FIELDS, CycleGANConfig
 from cyclegan_tf.data import DECODE_REPORT, load_domains, paired_batches, unpaired_batches
+from cyclegan_tf.machine import record_machine
 from cyclegan_tf.model import CycleGAN
 
 logger = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ def train_run(
         config, strict=strict, cache=cache, test_images=eval_images if eval_every else 0
     )
     run_dir = prepare_run_dir(run_dir, config, resume)  # after the data is found: no empty runs
+    record_machine(run_dir, resume)
     if steps_per_epoch:
         train = train.take(steps_per_epoch)
     model = build_model(config, strategy)

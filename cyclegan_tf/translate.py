@@ -19,11 +19,13 @@ from PIL import Image
 from cyclegan_tf import registry
 from cyclegan_tf.checkpoints import DIRECTIONS, load_generator
 from cyclegan_tf.data.images import IMAGE_EXTENSIONS, list_images, load_rgb
+from cyclegan_tf.pretrained import resolve_model, run_size
 
 
 def resolve_generator_path(model: str | os.PathLike, direction: str | None) -> Path:
-    """A generator `.keras` file from a run folder (by direction) or the file itself."""
-    model = Path(model)
+    """A generator `.keras` file from a run folder (by direction), a shipped model's name, or the
+    file itself."""
+    model = resolve_model(model)
     if direction is not None and direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
     if model.is_dir():
@@ -33,7 +35,9 @@ def resolve_generator_path(model: str | os.PathLike, direction: str | None) -> P
             raise FileNotFoundError(f"run folder {model} has no {name} (has it finished an epoch?)")
         return path
     if model.suffix != ".keras" or not model.is_file():
-        raise FileNotFoundError(f"model {model} is neither a run folder nor a .keras file")
+        raise FileNotFoundError(
+            f"model {model} is neither a run folder, a .keras file nor a shipped model's name"
+        )
     return model
 
 
@@ -82,7 +86,7 @@ def translate_paths(
     if direction is not None and Path(model).is_file() and direction != info.direction:
         raise ValueError(f"{path} translates {info.direction}, but --direction is {direction}")
     multiple = registry.generator_size_multiple(info.config.generator)
-    size = size or info.config.crop_size
+    size = size or run_size(model) or info.config.crop_size
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -53,3 +53,16 @@ def test_bad_values_name_the_option(changes, message):
 def test_config_is_frozen():
     with pytest.raises(AttributeError):
         CycleGANConfig().ngf = 3
+
+
+def test_a_resume_on_another_kind_of_cpu_is_written_in_the_run_log(tmp_path, monkeypatch):
+    from cyclegan_tf import machine
+
+    monkeypatch.setattr(machine, "cpu_signature", lambda: "Xeon, 2 cores, flags: amx_bf16")
+    assert machine.record_machine(tmp_path, resumed=False) is None
+    assert machine.record_machine(tmp_path, resumed=True) is None  # same CPU: no warning
+    monkeypatch.setattr(machine, "cpu_signature", lambda: "EPYC, 2 cores, flags: avx2")
+    warning = machine.record_machine(tmp_path, resumed=True)
+    assert "resumed on another kind of CPU" in warning and "amx_bf16" in warning
+    log = (tmp_path / machine.MACHINE_LOG).read_text().splitlines()
+    assert [line.split("\t")[1] for line in log] == ["start", "resume", "resume", "warning"]

@@ -211,3 +211,18 @@ def test_unknown_tfds_name_is_refused():
 def test_unknown_data_spec_names_the_choices(tmp_path):
     with pytest.raises(ValueError, match="not a folder, 'A_DIR,B_DIR'"):
         load_domains(str(tmp_path / "missing"), "train")
+
+
+def test_png_data_with_a_jpg_extension_is_read_like_selfie2anime_trainb(tmp_path):
+    """selfie2anime's trainB files are PNG data named .jpg: the loader must read them as images."""
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (24, 20, 3), dtype=np.uint8)
+    path = tmp_path / "trainB" / "0001.jpg"
+    path.parent.mkdir(parents=True)
+    Image.fromarray(pixels).save(path, format="PNG")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    np.testing.assert_array_equal(load_rgb(path), pixels)  # lossless: really decoded as PNG
+    for i in range(3):
+        _write(tmp_path / "trainA" / f"{i}.jpg")
+    _, b = load_domains(str(tmp_path), "train", image_size=24)
+    assert b.size == 1 and not DECODE_REPORT

@@ -155,7 +155,14 @@ def run_folder(tmp_path_factory):
 
 def test_evaluate_a_run_folder_writes_all_metrics_and_pictures(run_folder, tmp_path):
     result = evaluate_model(
-        run_folder, "synthetic", tmp_path, max_images=8, inception_weights=None, kid_subsets=5
+        run_folder,
+        "synthetic",
+        tmp_path,
+        max_images=8,
+        inception_weights=None,
+        kid_subsets=5,
+        features="inception",
+        probe_images=16,
     )
     assert result["size"] == 32 and result["images"] == {"A": 8, "B": 8} and result["paired"]
     for direction in ("AtoB", "BtoA"):
@@ -182,7 +189,7 @@ def test_identity_generators_score_the_identity_baseline(run_folder, tmp_path):
     config.save_json(folder / "config.json")
     save_generator(identity, folder / "generator_ab.keras", config, "AtoB")
     save_generator(identity, folder / "generator_ba.keras", config, "BtoA")
-    result = evaluate_model(folder, "synthetic", tmp_path / "eval", max_images=4, inception=False)
+    result = evaluate_model(folder, "synthetic", tmp_path / "eval", max_images=4, features=None)
     m = result["directions"]["AtoB"]
     assert m["psnr"] == pytest.approx(m["identity_psnr"]) and m["cycle_l1"] == 0
 
@@ -198,14 +205,14 @@ def test_evaluate_a_tflite_export_close_to_its_keras_model(run_folder, tmp_path)
         "synthetic",
         tmp_path / "k",
         max_images=6,
-        inception=False,
+        features=None,
     )
     tflite_result = evaluate_model(
         tmp_path / "generator_ab_fp32.tflite",
         "synthetic",
         tmp_path / "t",
         max_images=6,
-        inception=False,
+        features=None,
     )
     assert list(tflite_result["directions"]) == ["AtoB"]
     assert tflite_result["directions"]["AtoB"]["psnr"] == pytest.approx(
@@ -217,7 +224,7 @@ def test_evaluate_a_tflite_export_close_to_its_keras_model(run_folder, tmp_path)
             "synthetic",
             tmp_path / "x",
             size=48,
-            inception=False,
+            features=None,
         )
 
 
@@ -245,8 +252,23 @@ def test_evaluate_command_and_its_offline_error(run_folder, tmp_path, capsys, mo
     monkeypatch.setattr(
         inception.keras.utils, "get_file", lambda *a, **k: (_ for _ in ()).throw(OSError("offline"))
     )
-    assert main(["evaluate", str(run_folder), "--out", str(out)]) == 2
+    assert main(["evaluate", str(run_folder), "--out", str(out), "--features", "inception"]) == 2
     assert "--inception-weights PATH" in capsys.readouterr().err
+
+
+def test_evaluate_gives_fid_kid_and_probe_offline_by_default(run_folder, tmp_path, capsys):
+    """A fresh machine has no Inception weights: the default features must still give numbers."""
+    out = tmp_path / "eval"
+    args = ["evaluate", str(run_folder), "--out", str(out), "--max-images", "8"]
+    assert main(args + ["--direction", "AtoB", "--probe-images", "16", "--kid-subsets", "5"]) == 0
+    assert "EfficientNet-Lite0 features" in capsys.readouterr().out
+    result = json.loads((out / "evaluation.json").read_text())
+    assert result["features"] == "EfficientNet-Lite0" and result["probe_images"] == 16
+    m = result["directions"]["AtoB"]
+    assert m["fid"] > 0 and m["identity_fid"] > 0
+    # the probe, trained on synthetic photos vs anime, tells real anime from real photos
+    assert m["target_probe_rate"] > 0.9 and m["identity_probe_rate"] < 0.1
+    assert 0 <= m["probe_rate"] <= 1
 
 
 def test_fit_logs_metrics_every_n_epochs_the_same_way_evaluate_measures(tiny_config, tmp_path):
@@ -258,6 +280,6 @@ def test_fit_logs_metrics_every_n_epochs_the_same_way_evaluate_measures(tiny_con
     assert np.isnan(log["psnr_ab"][0]) and np.isfinite(log["psnr_ab"][1])
     assert {"ssim_ab", "psnr_ba", "ssim_ba"} <= set(log)
     assert (run / "losses.png").is_file()
-    result = evaluate_model(run, "synthetic", tmp_path / "eval", max_images=4, inception=False)
+    result = evaluate_model(run, "synthetic", tmp_path / "eval", max_images=4, features=None)
     assert result["directions"]["AtoB"]["psnr"] == pytest.approx(log["psnr_ab"][1], abs=1e-4)
     assert result["directions"]["BtoA"]["ssim"] == pytest.approx(log["ssim_ba"][1], abs=1e-4)

@@ -71,9 +71,11 @@ def exports(tmp_path_factory):
     }
 
 
-def run_browser(site: Path, model: Path, photo: Path, out: Path, bad_file: Path) -> dict:
+def run_browser(site: Path, model: Path | None, photo: Path, out: Path, bad_file: Path) -> dict:
+    """Serve the site (with `model`, or the model the build put there) and drive the page."""
+    chosen = ["--model", str(model)] if model is not None else []
     server = subprocess.Popen(
-        ["node", "scripts/serve.mjs", "--root", str(site), "--model", str(model), "--port", "0"],
+        ["node", "scripts/serve.mjs", "--root", str(site), *chosen, "--port", "0"],
         cwd=WEB,
         stdout=subprocess.PIPE,
         text=True,
@@ -150,6 +152,30 @@ def test_the_page_translates_a_photo_exactly_like_python_litert(
     assert "could not be read as an image" in result["bad_file_error"]
     assert "model/model.tflite failed to load" in result["broken_model_error"]
     assert "does not support WebAssembly SIMD" in result["no_simd_error"]
+
+
+def test_the_site_serves_the_shipped_selfie2anime_model_by_default(site, tmp_path):
+    """No --model: the build's default is the packaged phone model, and it runs in the page."""
+    from cyclegan_tf.pretrained import resolve_model
+
+    shipped = resolve_model("selfie2anime-mobile:int8")
+    assert (site / "model" / "model.tflite").read_bytes() == shipped.read_bytes()
+    assert (site / "model" / "model.json").read_bytes() == shipped.with_suffix(".json").read_bytes()
+    photo = tmp_path / "portrait.png"
+    Image.fromarray(render_photo(face_for(3, 2, 1), 300)).save(photo)
+    bad_file = tmp_path / "notes.jpg"
+    bad_file.write_text("this is not a picture")
+
+    result = run_browser(site, None, photo, tmp_path / "browser", bad_file)
+
+    assert result["load_error"] is None, result["console"]
+    assert "int8, 256×256 px, uint8 input" in result["model_info"]
+    page_input = np.asarray(result["run"]["input"], np.uint8).reshape(1, 256, 256, 3)
+    python = from_model_output(TFLiteModel(shipped).run(page_input), "uint8")
+    page = from_model_output(
+        np.asarray(result["run"]["output"], np.float32).reshape(1, 256, 256, 3), "uint8"
+    )
+    assert np.abs(python.astype(int) - page.astype(int)).max() <= 1
 
 
 def test_serve_refuses_a_model_without_its_sidecar(site, tmp_path):

@@ -4,11 +4,14 @@ Measured per direction (A->B is photo->anime):
 - paired data (the embedded dataset, or `paired=True`): PSNR and SSIM of the translation against
   the true target image, and the same for the identity map (output = input) as a floor;
 - both generators (a run folder): cycle reconstruction L1 and PSNR;
-- Inception weights available: FID and KID (mean, std, x100) of translations against the real
-  target images, and of the untranslated inputs as a baseline.
+- FID and KID (mean, std, x100) of translations against the real target images, and of the
+  untranslated inputs as a baseline, on the features of an ImageNet network (`features`:
+  EfficientNet-Lite0 by default, offline; or InceptionV3);
+- the probe rate: the share of translations that a linear probe, trained on the same features of
+  the training split (A vs B), calls the target domain; and the same for the untranslated inputs.
 
 Example:
-    result = evaluate_model("runs/tiny", "synthetic", "runs/tiny/eval", inception_weights=None)
+    result = evaluate_model("runs/tiny", "synthetic", "runs/tiny/eval")
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from cyclegan_tf.config import CycleGANConfig
 from cyclegan_tf.data.pipeline import center_square, preprocess, to_uint8
 from cyclegan_tf.data.sources import load_domains
 from cyclegan_tf.evaluation.distances import frechet_distance, kernel_inception_distance
+from cyclegan_tf.evaluation.features import DEFAULT_FEATURES, feature_extractor
 from cyclegan_tf.evaluation.paired import (
     finite_mean,
     mean_abs_error,
@@ -33,6 +37,7 @@ from cyclegan_tf.evaluation.paired import (
 )
 from cyclegan_tf.evaluation.translators import load_translators
 from cyclegan_tf.plots import save_image_grid
+from cyclegan_tf.pretrained import run_size
 
 logger = logging.getLogger(__name__)
 SOURCE_TARGET = {"AtoB": ("A", "B"), "BtoA": ("B", "A")}
@@ -98,8 +103,10 @@ def paired_metrics(outputs: np.ndarray, sources: np.ndarray, targets: np.ndarray
     }
 
 
-def distribution_metrics(extractor, outputs, sources, targets, kid_subsets: int) -> dict:
-    """FID and KID of translations (and of the untranslated inputs) against real targets."""
+def distribution_metrics(
+    extractor, outputs, sources, targets, kid_subsets: int, probe=None, target: str = "B"
+) -> dict:
+    """FID and KID (and the probe's target rate) of translations and of the untranslated inputs."""
     real = extractor(targets)
     result = {}
     for name, images in (("", outputs), ("identity_", sources)):
@@ -108,7 +115,19 @@ def distribution_metrics(extractor, outputs, sources, targets, kid_subsets: int)
         result[f"{name}fid"] = frechet_distance(real, fake)
         result[f"{name}kid"] = kid
         result[f"{name}kid_x100"] = 100 * kid["mean"]
+        if probe is not None:
+            result[f"{name}probe_rate"] = probe.target_rate(fake, target)
+    if probe is not None:
+        result["target_probe_rate"] = probe.target_rate(real, target)
     return result
+
+
+def train_probe(extractor, data: str, size: int, images: int, config=None):
+    """A linear probe (A vs B) on the features of up to `images` training images per domain."""
+    from cyclegan_tf.evaluation.probe import DomainProbe
+
+    train = split_images(data, size, images, split="train", config=config)
+    return DomainProbe.fit(extractor(train["A"]), extractor(train["B"]))
 
 
 def save_best_worst(rows_by_score, titles, path: Path, title: str, count: int = 4) -> None:
@@ -131,15 +150,18 @@ def evaluate_model(
     size: int | None = None,
     max_images: int = 0,
     paired: bool | None = None,
+    features: str | None = DEFAULT_FEATURES,
     inception_weights: str | None = "imagenet",
-    inception: bool = True,
     kid_subsets: int = 100,
+    probe_images: int = 500,
     progress: bool = True,
 ) -> dict:
     """Evaluate a run folder, `.keras` or `.tflite` model on `data`'s test split (module doc)."""
     translators = load_translators(model, direction)
     first = next(iter(translators.values()))
-    size = size or first.size or (first.config.crop_size if first.config else None)
+    size = (
+        size or first.size or run_size(model) or (first.config.crop_size if first.config else None)
+    )
     if size is None:
         raise ValueError(f"cannot tell the image size for {model}; pass --size")
     for t in translators.values():
@@ -147,11 +169,12 @@ def evaluate_model(
             raise ValueError(f"{t.name} takes {t.size}x{t.size} images, not --size {size}")
     paired = (data == "synthetic") if paired is None else paired
     extractor = None
-    if inception:
-        from cyclegan_tf.evaluation.inception import InceptionFeatures
-
-        extractor = InceptionFeatures.from_weights(inception_weights, progress=progress)
+    if features:
+        extractor = feature_extractor(features, inception_weights, progress=progress)
     images = split_images(data, size, max_images, config=first.config)
+    probe = None
+    if extractor is not None and probe_images:
+        probe = train_probe(extractor, data, size, probe_images, first.config)
     if paired and len(images["A"]) != len(images["B"]):
         raise ValueError(
             f"paired metrics need as many test images in A as in B, got "
@@ -169,7 +192,9 @@ def evaluate_model(
         "size": size,
         "images": {k: len(v) for k, v in images.items()},
         "paired": paired,
-        "inception_weights": (inception_weights or "random") if inception else None,
+        "features": extractor.name if extractor is not None else None,
+        "inception_weights": (inception_weights or "random") if features == "inception" else None,
+        "probe_images": probe_images if probe is not None else 0,
         "directions": {},
     }
     for d, t in translators.items():
@@ -196,7 +221,11 @@ def evaluate_model(
             rows = [r + [c] for r, c in zip(rows, reconstructed, strict=True)]
             scores = scores if scores is not None else list(cycle_psnr)
         if extractor is not None:
-            metrics.update(distribution_metrics(extractor, fakes, sources, targets, kid_subsets))
+            metrics.update(
+                distribution_metrics(
+                    extractor, fakes, sources, targets, kid_subsets, probe, target_key
+                )
+            )
         if scores is not None:
             save_best_worst(
                 list(zip(scores, rows, strict=True)),
@@ -221,6 +250,8 @@ METRIC_COLUMNS = (
     ("fid", "FID"),
     ("kid_x100", "KID x100"),
     ("identity_kid_x100", "identity KID x100"),
+    ("probe_rate", "probe: target"),
+    ("identity_probe_rate", "identity probe: target"),
 )
 
 
@@ -232,7 +263,8 @@ def to_markdown(result: dict) -> str:
     ]
     lines = [
         f"Evaluation of `{result['model']}` on `{result['data']}` (test split, "
-        f"{result['size']} px, {result['images']['A']} A / {result['images']['B']} B images)",
+        f"{result['size']} px, {result['images']['A']} A / {result['images']['B']} B images)"
+        + (f"; FID, KID and probe on {result['features']} features" if result["features"] else ""),
         "",
         "| direction | model | " + " | ".join(t for _, t in present) + " |",
         "|---|---|" + "---:|" * len(present),
@@ -242,7 +274,13 @@ def to_markdown(result: dict) -> str:
         for key, _ in present:
             value = m.get(key)
             cells.append(
-                "" if value is None else f"{value:.4f}" if "ssim" in key else f"{value:.2f}"
+                ""
+                if value is None
+                else f"{value:.4f}"
+                if "ssim" in key
+                else f"{value:.0%}"
+                if "probe" in key
+                else f"{value:.2f}"
             )
         lines.append(f"| {d} | {m['model']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -20,7 +20,8 @@ import os
 from pathlib import Path
 
 import keras
-import numpy as np
+
+from cyclegan_tf.evaluation.features import FeatureWeightsError, ImageFeatures
 
 INPUT_SIZE = 299
 FEATURES = 2048
@@ -30,7 +31,7 @@ WEIGHTS_URL = (
 )
 
 
-class InceptionWeightsError(RuntimeError):
+class InceptionWeightsError(FeatureWeightsError):
     """The Inception weights are neither local nor downloadable."""
 
 
@@ -62,11 +63,15 @@ def resolve_weights(weights: str | os.PathLike | None) -> str | None:
         ) from None
 
 
-class InceptionFeatures:
+class InceptionFeatures(ImageFeatures):
     """Turns uint8 RGB images of any size into InceptionV3 average-pool features."""
 
-    def __init__(self, network: keras.Model, batch_size: int = 16, progress: bool = False):
-        self.network, self.batch_size, self.progress = network, batch_size, progress
+    name = "InceptionV3"
+    dimensions = FEATURES
+    input_size = INPUT_SIZE
+
+    def prepare(self, batch):
+        return batch / 127.5 - 1.0
 
     @classmethod
     def from_weights(cls, weights: str | os.PathLike | None = "imagenet", **kwargs):
@@ -85,17 +90,3 @@ class InceptionFeatures:
                     f"--inception-weights {path} are not InceptionV3 no-top weights: {e}"
                 ) from None
         return cls(network, **kwargs)
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        images = np.asarray(images)
-        if images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(f"expected (N, H, W, 3) uint8 images, got {images.shape}")
-        progbar = keras.utils.Progbar(len(images), unit_name="image") if self.progress else None
-        batches = []
-        for start in range(0, len(images), self.batch_size):
-            batch = keras.ops.convert_to_tensor(images[start : start + self.batch_size], "float32")
-            batch = keras.ops.image.resize(batch, (INPUT_SIZE, INPUT_SIZE), "bilinear")
-            batches.append(np.asarray(self.network(batch / 127.5 - 1.0, training=False)))
-            if progbar:
-                progbar.add(len(batches[-1]))
-        return np.concatenate(batches).astype(np.float64)

@@ -19,6 +19,7 @@ import numpy as np
 
 from cyclegan_tf.checkpoints import DIRECTIONS, load_generator
 from cyclegan_tf.config import CycleGANConfig
+from cyclegan_tf.pretrained import resolve_model
 
 
 class KerasTranslator:
@@ -85,8 +86,9 @@ Translator = KerasTranslator | TFLiteTranslator
 
 
 def load_translators(model: str | os.PathLike, direction: str | None = None) -> dict:
-    """{direction: translator} for a run folder (both generators), a `.keras` or `.tflite` file."""
-    model = Path(model)
+    """{direction: translator} for a run folder (both generators), a `.keras` or `.tflite` file,
+    or a shipped model's name (`selfie2anime-mobile`, `selfie2anime-mobile:int8`)."""
+    model = resolve_model(model)
     if direction is not None and direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
     if model.is_dir():

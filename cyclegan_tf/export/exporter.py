@@ -35,6 +35,7 @@ from cyclegan_tf.export.tflite import (
     to_model_input,
 )
 from cyclegan_tf.plots import save_image_grid
+from cyclegan_tf.pretrained import run_size
 from cyclegan_tf.translate import resolve_generator_path
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def export_generator(
         raise ValueError(f"io must be one of {list(IO_TYPES)}, got {io!r}")
     path = resolve_generator_path(model, direction)
     generator, info = load_generator(path)
-    size = size or info.config.crop_size
+    size = size or run_size(model) or info.config.crop_size
     multiple = registry.generator_size_multiple(info.config.generator)
     if size % multiple:
         raise ValueError(

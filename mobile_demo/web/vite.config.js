@@ -1,11 +1,16 @@
 // Builds the static site (default dist/) and copies LiteRT.js's wasm runtime next to it, so the
-// page serves everything from its own origin (no CDN).
-import { cpSync } from "node:fs";
+// page serves everything from its own origin (no CDN). The model the package ships
+// (selfie2anime-mobile, int8 with uint8 I/O) becomes the site's default model/model.tflite;
+// `npm run serve -- --model FILE` replaces it.
+import { copyFileSync, cpSync, existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 const wasmDir = fileURLToPath(new URL("./node_modules/@litertjs/core/wasm/", import.meta.url));
+const shippedModel = fileURLToPath(
+  new URL("../../cyclegan_tf/pretrained/selfie2anime-mobile/generator_ab_int8", import.meta.url),
+);
 
 let outDir = "dist";
 
@@ -20,6 +25,11 @@ export default defineConfig({
       },
       closeBundle() {
         cpSync(wasmDir, resolve(outDir, "litert-wasm"), { recursive: true });
+        if (existsSync(`${shippedModel}.tflite`)) {
+          mkdirSync(resolve(outDir, "model"), { recursive: true });
+          copyFileSync(`${shippedModel}.tflite`, resolve(outDir, "model", "model.tflite"));
+          copyFileSync(`${shippedModel}.json`, resolve(outDir, "model", "model.json"));
+        }
       },
     },
   ],

@@ -1,6 +1,7 @@
-// Copy an exported model into the built site and serve it on localhost.
+// Serve the built site on localhost, with the shipped selfie2anime-mobile model (copied by the
+// build) or an exported model of your own:
 //
-//   npm run build && npm run serve -- --model ../../export/generator_ab_int8.tflite [--port 8000]
+//   npm run build && npm run serve [-- --model ../../export/generator_ab_int8.tflite] [--port 8000]
 //
 // The model's sidecar JSON (written by `cyclegan-tf export` beside the .tflite) is copied as
 // dist/model/model.json; the page reads shape, dtype and value range from it.
@@ -19,6 +20,10 @@ const { values } = parseArgs({
 const root = resolve(values.root);
 if (!existsSync(join(root, "index.html"))) {
   console.error(`no built site in ${root}: run \`npm run build\` first`);
+  process.exit(2);
+}
+if (!values.model && !existsSync(join(root, "model", "model.tflite"))) {
+  console.error("no model in the built site: pass --model FILE.tflite (an export's int8 file)");
   process.exit(2);
 }
 if (values.model) {

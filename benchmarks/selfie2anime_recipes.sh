@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The two selfie2anime phone-model recipes compared for the shipped model, one after the other
+# (never two trainings at once on a 2-core machine). Resumable: run it again and each recipe
+# continues from its last completed (half) epoch. Pass a recipe name to run only that one.
+#
+#   bash benchmarks/selfie2anime_recipes.sh ~/data/selfie2anime /work/runs [s2a-A|s2a-B]
+set -euo pipefail
+DATA=${1:-$HOME/data/selfie2anime}
+RUNS=${2:-runs}
+ONLY=${3:-}
+CLI="$(dirname "$0")/../.venv/bin/cyclegan-tf"
+
+train() {  # name, steps per epoch, options...
+  local name=$1 steps=$2; shift 2
+  [ -n "$ONLY" ] && [ "$ONLY" != "$name" ] && return 0
+  local out="$RUNS/$name"
+  if [ -f "$out/config.json" ]; then
+    "$CLI" train --resume "$out" --steps-per-epoch "$steps" --cache
+  else
+    "$CLI" train --preset selfie2anime-mobile --data "$DATA" --out "$out" \
+      --steps-per-epoch "$steps" --cache "$@"
+  fi
+}
+
+# A: the preset (half-width PatchGAN, float32, the paper's loss weights): 7 x 425 = 2,975 steps.
+train s2a-A 425
+# B: a full-width PatchGAN, in mixed_bfloat16 (as fast per step here as A in float32 on an AMX
+#    CPU: benchmarks/results/train_throughput_mobile128_ndf*.md), and a lighter identity loss
+#    (0.1) so the generator may move colours further from the photo; 7 x 300 = 2,100 steps.
+train s2a-B 300 --ndf 64 --precision mixed_bfloat16 --lambda-identity 0.1
