@@ -134,18 +134,12 @@ def benchmark_models(
 
 
 def machine_description() -> dict:
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(
-                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu
-            )
-    except OSError:
-        pass
     from importlib.metadata import version
 
+    from cyclegan_tf.machine import cpu_model
+
     return {
-        "cpu": cpu or "unknown",
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "ai_edge_litert": version("ai-edge-litert"),
