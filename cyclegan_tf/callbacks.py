@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -104,10 +105,42 @@ class SampleGrid(keras.callbacks.Callback):
         (self.folder / "latest.png").write_bytes(path.read_bytes())
 
 
+class LossLog(keras.callbacks.Callback):
+    """`losses.csv`: one row per epoch, kept across resumes with its columns aligned.
+
+    Keras' `CSVLogger(append=True)` writes a resumed run's rows under the old header even when
+    the run now logs other keys (validation switched off, metrics switched on), which shifts or
+    overflows the columns. Here the file is rewritten each epoch with the union of the columns
+    ("NA" where an epoch has no value), through a temporary file and a rename, so a crash never
+    leaves half a log.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        header, rows = ["epoch"], []
+        if self.path.exists():
+            with open(self.path, newline="") as f:
+                reader = csv.DictReader(f)
+                header = list(reader.fieldnames or header)
+                rows = [{k: v for k, v in row.items() if k is not None} for row in reader]
+        rows = [r for r in rows if r.get("epoch") != str(epoch)]  # an epoch redone after a crash
+        row = {"epoch": str(epoch), **{k: repr(float(v)) for k, v in (logs or {}).items()}}
+        header += [k for k in row if k not in header]
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with open(temporary, "w", newline="") as f:
+            writer = csv.DictWriter(f, header, restval="NA")
+            writer.writeheader()
+            writer.writerows(rows + [row])
+        os.replace(temporary, self.path)
+
+
 class LossCurves(keras.callbacks.Callback):
     """Redraws the loss curves PNG from the CSV log at the end of every epoch.
 
-    Must come after the `CSVLogger` in the callback list, so the epoch's row is written.
+    Must come after the `LossLog` in the callback list, so the epoch's row is written.
     """
 
     def __init__(self, csv_path: str | os.PathLike, png_path: str | os.PathLike):

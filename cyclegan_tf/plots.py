@@ -38,12 +38,17 @@ def save_image_grid(
 
 
 def read_csv_log(path: str | os.PathLike) -> dict[str, list[float]]:
-    """Columns of a Keras CSVLogger file as float lists (the 'epoch' column included)."""
+    """Columns of a loss log as float lists (the 'epoch' column included; "NA" is NaN).
+
+    Values beyond the header (an old Keras `CSVLogger` appending other keys) are ignored.
+    """
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     columns: dict[str, list[float]] = {}
     for row in rows:
         for key, value in row.items():
+            if key is None:
+                continue
             try:
                 columns.setdefault(key, []).append(float(value))
             except (TypeError, ValueError):

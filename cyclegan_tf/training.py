@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cyclegan_tf.callbacks import LinearDecay, LossCurves, SampleGrid, SaveGenerators
+from cyclegan_tf.callbacks import LinearDecay, LossCurves, LossLog, SampleGrid, SaveGenerators
 from cyclegan_tf.checkpoints import CheckedBackupAndRestore, check_compatible
 from cyclegan_tf.config import ARCHITECTURE_FIELDS, CycleGANConfig
 from cyclegan_tf.data import DECODE_REPORT, load_domains, paired_batches, unpaired_batches
@@ -127,7 +127,7 @@ def run_callbacks(
         LinearDecay(),
         CheckedBackupAndRestore(run_dir / "checkpoint", config),
         *([metrics] if metrics is not None else []),
-        keras.callbacks.CSVLogger(str(run_dir / "losses.csv"), append=True),
+        LossLog(run_dir / "losses.csv"),
         LossCurves(run_dir / "losses.csv", run_dir / "losses.png"),
         SampleGrid(
             images_a[:SAMPLE_IMAGES], images_b[:SAMPLE_IMAGES], run_dir / "samples", sample_every

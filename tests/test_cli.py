@@ -118,3 +118,31 @@ def test_bad_options_fail_at_once_naming_the_option(args, message, capsys, tmp_p
         assert main(args) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()  # a failed start leaves no half-made run folder
+
+
+def test_loss_log_keeps_columns_aligned_when_a_resumed_run_logs_other_keys(tmp_path):
+    """A run resumed with --no-validation (or metrics switched on) logs other keys."""
+    from cyclegan_tf.callbacks import LossLog
+    from cyclegan_tf.plots import read_csv_log
+
+    path = tmp_path / "losses.csv"
+    LossLog(path).on_epoch_end(0, {"G": 1.0, "val_G": 2.0})
+    LossLog(path).on_epoch_end(1, {"G": 0.5, "psnr_ab": 14.0})  # no val_G, a new column
+    LossLog(path).on_epoch_end(1, {"G": 0.4, "psnr_ab": 15.0})  # epoch 1 redone after a crash
+    rows = _rows(path)
+    assert [r["epoch"] for r in rows] == ["0", "1"]
+    assert rows[0] == {"epoch": "0", "G": "1.0", "val_G": "2.0", "psnr_ab": "NA"}
+    assert rows[1] == {"epoch": "1", "G": "0.4", "val_G": "NA", "psnr_ab": "15.0"}
+    assert not (tmp_path / "losses.csv.tmp").exists()
+    log = read_csv_log(path)
+    assert log["G"] == [1.0, 0.4] and np.isnan(log["val_G"][1])
+
+
+def test_loss_curves_read_a_log_whose_rows_overflow_its_header(tmp_path):
+    """Keras' CSVLogger appended rows longer than the header on resume: still plotted."""
+    from cyclegan_tf.plots import save_loss_curves
+
+    path = tmp_path / "losses.csv"
+    path.write_text("epoch,G,val_G\n0,1.0,2.0\n1,0.5,NA,NA\n")
+    save_loss_curves(path, tmp_path / "losses.png")
+    assert (tmp_path / "losses.png").stat().st_size > 0
