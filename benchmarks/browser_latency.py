@@ -60,22 +60,14 @@ def python_latency(path: Path, warmup: int, runs: int) -> dict[int, float]:
 
 
 def browser_latency(path: Path, photo: Path, runs: int, out: Path) -> dict:
-    server = subprocess.Popen(
-        ["node", "scripts/serve.mjs", "--model", str(path), "--port", "0"],
-        cwd=WEB,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = server.stdout.readline().split(" at ")[-1].strip()
+    from web_demo import serving
+
+    with serving(model=path) as url:
         subprocess.run(
             ["node", "tests/browser_test.mjs", "--url", url, "--photo", str(photo), "--out",
              str(out), "--benchmark", str(runs), "--timeout", "600000"],
             cwd=WEB, check=True,
         )  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(10)
     result = json.loads((out / "results.json").read_text())
     if result.get("load_error"):
         raise RuntimeError(f"{path.name} did not load in the browser: {result['load_error']}")

@@ -1,9 +1,11 @@
-"""The README's picture of the shipped model: publishable photos in, anime out (Keras and int8).
+"""The README's picture of the shipped model: publishable photos in, anime out.
 
-Inputs anyone may publish: the public-domain NASA astronaut portrait that scikit-image ships,
-framed tight on the face, as the portrait, and as a wide shot; and a drawn face (the embedded
-dataset's procedural photo style). Each is centre-cropped to a square and resized to 256 px, as
-the phone app does, then translated by the Keras generator and by the int8 `.tflite`.
+Inputs anyone may publish: the public-domain NASA astronaut portrait that scikit-image ships, as
+the portrait and as a wide shot (small, turned 15 degrees, off-centre, made by
+`cyclegan_tf.faces.wide_shots`), and a drawn face (the embedded dataset's procedural photo style).
+Each row: the photo; what the model gets without face framing (the centre crop) and its int8
+translation; the face crop `translate --face` makes (BlazeFace, eyes levelled, trainA framing)
+and its Keras and int8 translations; the int8 face pasted back into the photo (`--paste-back`).
 
     python benchmarks/pretrained_grid.py --out docs/pretrained_grid.png
 """
@@ -19,27 +21,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from cyclegan_tf.data.pipeline import center_square  # noqa: E402
 from cyclegan_tf.data.synthetic import face_for, render_photo  # noqa: E402
 from cyclegan_tf.evaluation.translators import load_translators  # noqa: E402
+from cyclegan_tf.faces import FaceDetector, align_face, centre_crop, paste_back  # noqa: E402
+from cyclegan_tf.faces.wide_shots import wide_shot  # noqa: E402
 from cyclegan_tf.plots import save_image_grid  # noqa: E402
 
 
-def publishable_inputs(size: int) -> list[tuple[str, np.ndarray]]:
-    """(title, uint8 square image) pairs that may appear in public docs."""
+def publishable_inputs() -> list[tuple[str, np.ndarray]]:
+    """(title, uint8 photo) pairs that may appear in public docs."""
     from skimage.data import astronaut
 
     portrait = astronaut()  # 512x512, NASA, public domain
-    tight = portrait[30:250, 130:350]
-    wide = np.pad(portrait, ((128, 128), (128, 128), (0, 0)), mode="edge")
+    wide, _ = wide_shot(portrait, (960, 720), 0.75, (0.3, 0.45), 15.0)
     drawn = render_photo(face_for(0, 2, 5), 256)
-    images = [
-        ("astronaut, face crop", tight),
+    return [
         ("astronaut, portrait", portrait),
         ("astronaut, wide shot", wide),
         ("drawn face", drawn),
     ]
-    return [(title, center_square(image, size)) for title, image in images]
 
 
 def main(argv=None) -> int:
@@ -49,18 +49,28 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--out", default="docs/pretrained_grid.png")
     args = parser.parse_args(argv)
-    inputs = publishable_inputs(args.size)
-    stack = np.stack([image for _, image in inputs])
-    keras_out = load_translators(args.model, "AtoB")["AtoB"](stack)
-    int8_out = load_translators(args.tflite, "AtoB")["AtoB"](stack)
-    rows = [[a, b, c] for a, b, c in zip(stack, keras_out, int8_out, strict=True)]
+    keras_model = load_translators(args.model, "AtoB")["AtoB"]
+    int8_model = load_translators(args.tflite, "AtoB")["AtoB"]
+    detector = FaceDetector()
+    rows, titles = [], []
+    for title, photo in publishable_inputs():
+        centre = centre_crop(photo, args.size)
+        faces = detector.detect(photo)
+        face = align_face(photo, faces[0].eyes, args.size) if faces else centre
+        crops = np.stack([centre.pixels, face.pixels])
+        int8_centre, int8_face = int8_model(crops)
+        keras_face = keras_model(face.pixels[None])[0]
+        pasted = paste_back(photo, int8_face, face.matrix)
+        rows.append([photo, centre.pixels, int8_centre, face.pixels, keras_face, int8_face, pasted])
+        titles.append(title + ("" if faces else " (no face found)"))
     save_image_grid(
         rows,
-        ["photo (256 px)", "Keras generator", "int8 .tflite (phone)"],
+        ["photo", "centre crop", "-> int8", "--face crop", "-> Keras", "-> int8 (phone)",
+         "--paste-back"],
         args.out,
-        row_titles=[title for title, _ in inputs],
-        title=f"{args.model}: photo -> anime",
-    )
+        row_titles=titles,
+        title=f"{args.model}: photo -> anime, with and without face framing",
+    )  # fmt: skip
     Image.open(args.out).convert("RGB").quantize(256).save(args.out, optimize=True)  # smaller
     print(f"wrote {args.out}")
     return 0

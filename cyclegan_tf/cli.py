@@ -129,8 +129,32 @@ def cmd_translate(args: argparse.Namespace) -> int:
         direction=args.direction,
         size=args.size,
         side_by_side=args.side_by_side,
+        face=args.face,
+        paste=args.paste_back,
+        strict=args.strict,
     )
     print(f"wrote {len(written)} translation(s) to {args.out}")
+    return 0
+
+
+# -- faces --------------------------------------------------------------------------------------
+def cmd_faces(args: argparse.Namespace) -> int:
+    import keras
+
+    from cyclegan_tf.faces.folder import REPORT_NAME, prepare_faces
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        bar = bar or keras.utils.Progbar(total, unit_name="photo")
+        bar.update(done)
+
+    report = prepare_faces(
+        args.in_dir, args.out, size=args.size, all_faces=args.all_faces, progress=progress
+    )
+    print(report.summary())
+    print(f"crops and {REPORT_NAME} in {args.out}")
     return 0
 
 
@@ -288,7 +312,36 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument(
         "--side-by-side", action="store_true", help="also write input | translation comparisons"
     )
+    translate.add_argument(
+        "--face",
+        action="store_true",
+        help="crop each photo on its face, aligned and framed like the training data, and "
+        "translate that crop (no face: the centre crop, with a warning)",
+    )
+    translate.add_argument(
+        "--paste-back",
+        action="store_true",
+        help="with --face: blend the translated face back into the photo (feathered)",
+    )
+    translate.add_argument(
+        "--strict", action="store_true", help="with --face: a photo without a face is an error"
+    )
     translate.set_defaults(func=cmd_translate)
+
+    faces = commands.add_parser(
+        "faces",
+        help="prepare a photo folder for training: one aligned face crop per photo",
+        description="Detect the face in each photo of IN_DIR (recursive), align it (eyes level) "
+        "and crop it framed like selfie2anime's trainA. Photos without a face and unreadable "
+        "files are reported; existing crops are never overwritten.",
+    )
+    faces.add_argument("in_dir", help="a folder of photos")
+    faces.add_argument("--out", required=True, help="folder for the crops (e.g. my_data/trainA)")
+    faces.add_argument("--size", type=_positive_int, default=256, help="crop side in pixels")
+    faces.add_argument(
+        "--all-faces", action="store_true", help="one crop per face found, not only the largest"
+    )
+    faces.set_defaults(func=cmd_faces)
 
     info = commands.add_parser(
         "info", help="config, parameter counts and epoch of a run/model; the shipped models"

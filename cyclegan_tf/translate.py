@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from PIL import Image
 from cyclegan_tf import registry
 from cyclegan_tf.checkpoints import DIRECTIONS, load_generator
 from cyclegan_tf.data.images import IMAGE_EXTENSIONS, list_images, load_rgb
+from cyclegan_tf.faces import FaceCrop, FaceDetector, align_face, centre_crop, paste_back
 from cyclegan_tf.pretrained import resolve_model, run_size
+
+logger = logging.getLogger(__name__)
 
 
 def resolve_generator_path(model: str | os.PathLike, direction: str | None) -> Path:
@@ -71,6 +75,22 @@ def translate_image(generator, image: np.ndarray, size: int, multiple: int) -> n
     return np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
 
 
+class NoFaceError(ValueError):
+    """`--face --strict` and a photo in which no face was found."""
+
+
+def frame_face(image: np.ndarray, size: int, detector, strict: bool, source: str) -> FaceCrop:
+    """The best face's aligned crop, or (with a warning, or NoFaceError when `strict`) the
+    centre crop."""
+    faces = detector.detect(image)
+    if faces:
+        return align_face(image, faces[0].eyes, size)
+    if strict:
+        raise NoFaceError(f"no face found in {source} (--strict)")
+    logger.warning("no face found in %s: translated the centre crop", source)
+    return centre_crop(image, size)
+
+
 def translate_paths(
     model: str | os.PathLike,
     inputs: list[str],
@@ -78,8 +98,18 @@ def translate_paths(
     direction: str | None = None,
     size: int | None = None,
     side_by_side: bool = False,
+    face: bool = False,
+    paste: bool = False,
+    strict: bool = False,
 ) -> list[Path]:
-    """Translate image files and folders into `out_dir` as PNGs; returns the files written."""
+    """Translate image files and folders into `out_dir` as PNGs; returns the files written.
+
+    With `face`, each photo is first cropped on its face, aligned and framed like the training
+    data (`cyclegan_tf.faces`), and the translation is that crop; with `paste` too, the translated
+    face is blended back into the photo, which keeps its size.
+    """
+    if (paste or strict) and not face:
+        raise ValueError("--paste-back and --strict go with --face")
     path = resolve_generator_path(model, direction)
     paths = expand_inputs(inputs)
     generator, info = load_generator(path)
@@ -89,10 +119,18 @@ def translate_paths(
     size = size or run_size(model) or info.config.crop_size
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    detector = FaceDetector() if face else None
     written = []
     for source in paths:
         image = load_rgb(source)
-        result = translate_image(generator, image, size, multiple)
+        if face:
+            crop = frame_face(image, size, detector, strict, source)
+            result = translate_image(generator, crop.pixels, size, multiple)
+            image, result = (
+                (image, paste_back(image, result, crop.matrix)) if paste else (crop.pixels, result)
+            )
+        else:
+            result = translate_image(generator, image, size, multiple)
         target = out_dir / f"{Path(source).stem}.png"
         Image.fromarray(result).save(target)
         written.append(target)

@@ -92,3 +92,4 @@ def test_a_wheel_carries_the_shipped_model(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for file in ("generator_ab.keras", "generator_ab_int8.tflite", "MODEL_CARD.md"):
         assert f"cyclegan_tf/pretrained/{MODEL.name}/{file}" in names
+    assert "cyclegan_tf/faces/blazeface_short_range.tflite" in names  # face framing, offline

@@ -7,6 +7,14 @@ import {
   supportsFeature,
   Tensor,
 } from "@litertjs/core";
+import {
+  alignmentMatrix,
+  centreMatrix,
+  detectFaces,
+  drawWarped,
+  loadFaceFraming,
+  pasteBack,
+} from "./faces.js";
 import { centreSquare, toModelInput, toRgba } from "./pixels.js";
 import "./style.css";
 
@@ -103,6 +111,61 @@ async function translate(state, rgba) {
   return { input, values, ms };
 }
 
+/** Where the model's input comes from: the aligned face, or the centre square without one. */
+async function frame(state, bitmap, size) {
+  const start = performance.now();
+  const centre = centreMatrix(bitmap.width, bitmap.height, size);
+  if (!$("frame-face").checked) {
+    return { found: false, matrix: centre, message: "Face framing is off: the centre of the photo was used." };
+  }
+  if (!state.faces) {
+    return { found: false, matrix: centre, message: `Face framing is not available (${state.facesError}): the centre of the photo was used.` };
+  }
+  const faces = await detectFaces(state.faces, bitmap);
+  const ms = performance.now() - start;
+  if (!faces.length) {
+    return { found: false, matrix: centre, ms, message: "No face found: the centre of the photo was used." };
+  }
+  const eyes = faces[0].keypoints.slice(0, 2);
+  const matrix = alignmentMatrix(eyes, size, state.faces.config.framing);
+  const others = faces.length > 1 ? ` (the largest of ${faces.length})` : "";
+  return { found: true, matrix, eyes, score: faces[0].score, faces: faces.length, ms, message: `Framed on the face${others}.` };
+}
+
+function cropPixels(bitmap, framing, size) {
+  if (!framing.found) return drawSquare(bitmap, size); // the centre crop, exactly as before
+  const crop = drawWarped(bitmap, framing.matrix, size, size);
+  const canvas = $("before");
+  canvas.width = canvas.height = size;
+  canvas.getContext("2d").drawImage(crop, 0, 0);
+  return crop.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, size, size).data;
+}
+
+/** Before/after as the square crop, or (paste-back) as the whole photo with the face put back. */
+function show(state) {
+  const { bitmap, framing, rgba, anime, size } = state.last;
+  const before = $("before");
+  const after = $("after");
+  if ($("paste-back").checked) {
+    const scale = Math.min(1, 1024 / Math.max(bitmap.width, bitmap.height));
+    const feather = state.faces?.config.paste.feather ?? 0.12;
+    const pasted = pasteBack(bitmap, anime, framing.matrix, feather, scale);
+    for (const canvas of [before, after]) {
+      canvas.width = pasted.width;
+      canvas.height = pasted.height;
+    }
+    before.getContext("2d").drawImage(bitmap, 0, 0, pasted.width, pasted.height);
+    after.getContext("2d").drawImage(pasted, 0, 0);
+    $("compare").style.setProperty("--aspect", `${pasted.width} / ${pasted.height}`);
+  } else {
+    before.width = before.height = after.width = after.height = size;
+    before.getContext("2d").putImageData(new ImageData(new Uint8ClampedArray(rgba), size), 0, 0);
+    after.getContext("2d").drawImage(anime, 0, 0);
+    $("compare").style.setProperty("--aspect", "1");
+  }
+  after.toBlob((blob) => ($("save").href = URL.createObjectURL(blob)), "image/png");
+}
+
 async function onPhoto(state, file) {
   if (!file) return;
   $("error").hidden = true;
@@ -114,19 +177,39 @@ async function onPhoto(state, file) {
     return;
   }
   const size = state.meta.input.shape[1];
-  const rgba = drawSquare(bitmap, size);
+  $("timing").textContent = "finding the face…";
+  const framing = await frame(state, bitmap, size);
+  $("framing").textContent = framing.message;
+  demo.framing = { found: framing.found, eyes: framing.eyes ?? null, matrix: framing.matrix, ms: framing.ms ?? null, message: framing.message, width: bitmap.width, height: bitmap.height };
+  const rgba = cropPixels(bitmap, framing, size);
   $("timing").textContent = "translating…";
   const { input, values, ms } = await translate(state, rgba);
-  const after = $("after");
-  after.width = after.height = size;
-  after.getContext("2d").putImageData(new ImageData(toRgba(values, state.meta.output), size), 0, 0);
+  const anime = document.createElement("canvas");
+  anime.width = anime.height = size;
+  anime.getContext("2d").putImageData(new ImageData(toRgba(values, state.meta.output), size), 0, 0);
+  state.last = { bitmap, framing, rgba, anime, size };
+  show(state);
   const where = state.accelerator === "wasm" && demo.threads ? "wasm, threads" : state.accelerator;
   $("timing").textContent = `${ms.toFixed(0)} ms on ${where}`;
   $("result").hidden = false;
-  after.toBlob((blob) => ($("save").href = URL.createObjectURL(blob)), "image/png");
   demo.runs.push({ name: file.name, ms, input: Array.from(input), output: Array.from(values) });
   demo.lastRgba = rgba;
+  demo.lastBitmap = bitmap;
 }
+
+/** Median time of `count` more framings (detect + align) of the last photo (for benchmarks). */
+demo.benchmarkFraming = async (count) => {
+  const times = [];
+  const size = demo.state.meta.input.shape[1];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    const framing = await frame(demo.state, demo.lastBitmap, size);
+    cropPixels(demo.lastBitmap, framing, size);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { median_ms: times[Math.floor(count / 2)], p95_ms: times[Math.min(count - 1, Math.floor(count * 0.95))], min_ms: times[0], runs: count };
+};
 
 /** Median time of `count` more runs on the last photo (for benchmarks). */
 demo.benchmark = async (count) => {
@@ -148,6 +231,11 @@ async function main() {
     showError(e.message);
     return;
   }
+  try {
+    state.faces = await loadFaceFraming();
+  } catch (e) {
+    state.facesError = e.message; // framing is a bonus: without it, the centre crop as before
+  }
   demo.state = state;
   const { meta } = state;
   const s = meta.input.shape[1];
@@ -160,6 +248,7 @@ async function main() {
       onPhoto(state, e.target.files[0]).catch((err) => showError(`Translation failed: ${err.message}`)),
     );
   }
+  $("paste-back").addEventListener("change", () => state.last && show(state));
   demo.ready = true;
   demo.offlineReady = cacheForOffline().catch(() => false); // offline is a bonus, never an error
 }

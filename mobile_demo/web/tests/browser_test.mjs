@@ -21,6 +21,10 @@ const { values: args } = parseArgs({
     benchmark: { type: "string", default: "0" },
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
     timeout: { type: "string", default: "120000" },
+    // Face framing instead of the main flow: a photo with a face, one without, N timed framings.
+    "face-photo": { type: "string" },
+    "no-face-photo": { type: "string" },
+    "framing-benchmark": { type: "string", default: "0" },
   },
 });
 const timeout = Number(args.timeout);
@@ -64,7 +68,53 @@ async function newPage(context) {
   return page;
 }
 
+/** Upload `photo` and wait for its translation; returns what the page recorded. */
+async function translatePhoto(page, photo, runsBefore) {
+  await page.setInputFiles("#picker", photo);
+  await page.waitForFunction((n) => window.demo.runs.length > n || window.demo.error, runsBefore, { timeout });
+  return page.evaluate(() => ({
+    framing: window.demo.framing,
+    message: document.getElementById("framing").textContent,
+    input: window.demo.runs.at(-1)?.input ?? null,
+    error: window.demo.error ?? null,
+  }));
+}
+
+async function framingFlow() {
+  const context = await browser.newContext(phone);
+  const page = await newPage(context);
+  await page.goto(wasmUrl);
+  await page.waitForFunction(() => window.demo?.ready || window.demo?.error, null, { timeout });
+  result.load_error = await page.evaluate(() => window.demo.error ?? null);
+  if (result.load_error) return;
+  result.face = await translatePhoto(page, args["face-photo"], 0);
+  await page.screenshot({ path: join(args.out, "phone_face.png") });
+  await page.check("#paste-back");
+  result.pasted_canvas = await page.evaluate(() => {
+    const c = document.getElementById("after");
+    return { width: c.width, height: c.height };
+  });
+  await page.screenshot({ path: join(args.out, "phone_face_pasted.png") });
+  await page.uncheck("#paste-back");
+  if (Number(args["framing-benchmark"]) > 0) {
+    result.framing_benchmark = await page.evaluate((n) => window.demo.benchmarkFraming(n), Number(args["framing-benchmark"]));
+  }
+  if (args["no-face-photo"]) result.no_face = await translatePhoto(page, args["no-face-photo"], 1);
+  await context.close();
+}
+
 try {
+  if (args["face-photo"]) {
+    await framingFlow();
+  } else {
+    await mainFlow();
+  }
+} finally {
+  await browser.close();
+  writeFileSync(join(args.out, "results.json"), JSON.stringify(result));
+}
+
+async function mainFlow() {
   const context = await browser.newContext(phone);
   const page = await newPage(context);
   await page.goto(wasmUrl);
@@ -124,7 +174,4 @@ try {
   await oldPage.waitForFunction(() => window.demo?.error, null, { timeout });
   result.no_simd_error = await oldPage.textContent("#error");
   await old.close();
-} finally {
-  await browser.close();
-  writeFileSync(join(args.out, "results.json"), JSON.stringify(result));
 }
