@@ -14,15 +14,20 @@ def describe_machine() -> dict:
         mem_kb = 0
     import tensorflow as tf
 
+    from cyclegan_tf.machine import cpu_flags
+
     return {
         **machine_description(),
+        "cpu_flags": cpu_flags(),  # avx2 / avx512f / avx512_bf16 / amx_bf16 decide the results
         "memory_gib": round(mem_kb / 2**20, 1),
         "tensorflow": tf.__version__,
     }
 
 
 def markdown_machine(machine: dict) -> str:
+    flags = machine.get("cpu_flags")
+    flags = f", CPU flags: {' '.join(flags) or 'none of note'}" if flags is not None else ""
     return (
-        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"Machine: {machine['cpu']}, {machine['cores']} cores{flags}, {machine['memory_gib']} GiB, "
         f"Python {machine['python']}, TensorFlow {machine['tensorflow']}."
     )

@@ -137,6 +137,15 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- demo ---------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cyclegan_tf.pretrained.demo import run_demo
+
+    written = run_demo(args.out, args.model)
+    print(f"wrote {written[0]} (the whole picture) and {len(written) - 1} more PNGs to {args.out}")
+    return 0
+
+
 # -- faces --------------------------------------------------------------------------------------
 def cmd_faces(args: argparse.Namespace) -> int:
     import keras
@@ -327,6 +336,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="with --face: a photo without a face is an error"
     )
     translate.set_defaults(func=cmd_translate)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the shipped photo->anime model on sample photos that ship with it (no download)",
+    )
+    demo.add_argument("--out", default="demo", help="folder for the pictures (default: demo/)")
+    demo.add_argument("--model", default="selfie2anime-mobile", help="a shipped model's name")
+    demo.set_defaults(func=cmd_demo)
 
     faces = commands.add_parser(
         "faces",

@@ -93,3 +93,22 @@ def test_a_wheel_carries_the_shipped_model(tmp_path):
     for file in ("generator_ab.keras", "generator_ab_int8.tflite", "MODEL_CARD.md"):
         assert f"cyclegan_tf/pretrained/{MODEL.name}/{file}" in names
     assert "cyclegan_tf/faces/blazeface_short_range.tflite" in names  # face framing, offline
+    assert "cyclegan_tf/faces/framing.json" in names
+    assert "cyclegan_tf/pretrained/samples/astronaut.jpg" in names  # cyclegan-tf demo
+
+
+def test_demo_translates_the_shipped_samples_framed_on_the_face(tmp_path, capsys):
+    """The first command a new user runs: real translations, no download, no photo needed."""
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert "demo_grid.png" in capsys.readouterr().out
+    assert Image.open(tmp_path / "demo_grid.png").size[0] > 1000
+    photo = np.asarray(Image.open(tmp_path / "astronaut_wide_photo.png"), np.int16)
+    pasted = np.asarray(Image.open(tmp_path / "astronaut_wide_pasted.png"), np.int16)
+    anime = np.asarray(Image.open(tmp_path / "astronaut_wide_anime.png"))
+    assert anime.shape == (256, 256, 3) and anime.std() > 20  # a picture, not a flat colour
+    changed = np.abs(pasted - photo).max(axis=2) > 8
+    assert 0.005 < changed.mean() < 0.2  # her face was replaced, not the whole shot
+    ys, xs = np.nonzero(changed)
+    assert xs.mean() < 0.5 * photo.shape[1]  # where the wide shot put her (30% of the width)
+    assert main(["demo", "--out", str(tmp_path), "--model", "runs/mine"]) == 2
+    assert "the demo runs a shipped model" in capsys.readouterr().err
