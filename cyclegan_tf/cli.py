@@ -120,8 +120,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 # -- translate ----------------------------------------------------------------------------------
 def cmd_translate(args: argparse.Namespace) -> int:
+    from cyclegan_tf.data import DECODE_REPORT
     from cyclegan_tf.translate import translate_paths
 
+    DECODE_REPORT.clear()
     written = translate_paths(
         args.model,
         args.inputs,
@@ -134,6 +136,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
         strict=args.strict,
     )
     print(f"wrote {len(written)} translation(s) to {args.out}")
+    if DECODE_REPORT:
+        print(f"skipped {len(DECODE_REPORT)} unreadable image(s):")
+        for path, error in sorted(DECODE_REPORT.skipped.items()):
+            print(f"  {path}: {error}")
     return 0
 
 

@@ -19,7 +19,14 @@ from PIL import Image
 
 from cyclegan_tf import registry
 from cyclegan_tf.checkpoints import DIRECTIONS, load_generator
-from cyclegan_tf.data.images import IMAGE_EXTENSIONS, list_images, load_rgb
+from cyclegan_tf.data.images import (
+    DECODE_REPORT,
+    IMAGE_EXTENSIONS,
+    ImageDecodeError,
+    list_images,
+    load_rgb,
+    output_names,
+)
 from cyclegan_tf.faces import FaceCrop, FaceDetector, align_face, centre_crop, paste_back
 from cyclegan_tf.pretrained import resolve_model, run_size
 
@@ -104,6 +111,9 @@ def translate_paths(
 ) -> list[Path]:
     """Translate image files and folders into `out_dir` as PNGs; returns the files written.
 
+    Every image gets its own file (`output_names`: a.jpg and a.png do not overwrite each other);
+    an unreadable image is logged, added to `DECODE_REPORT` and skipped, and the rest go on.
+
     With `face`, each photo is first cropped on its face, aligned and framed like the training
     data (`cyclegan_tf.faces`), and the translation is that crop; with `paste` too, the translated
     face is blended back into the photo, which keeps its size.
@@ -120,9 +130,14 @@ def translate_paths(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     detector = FaceDetector() if face else None
+    names = output_names(paths)  # a.jpg and a.png both get a result
     written = []
     for source in paths:
-        image = load_rgb(source)
+        try:
+            image = load_rgb(source)
+        except ImageDecodeError as e:  # reported by the caller; the other files still go
+            DECODE_REPORT.add(source, e)
+            continue
         if face:
             crop = frame_face(image, size, detector, strict, source)
             result = translate_image(generator, crop.pixels, size, multiple)
@@ -131,11 +146,11 @@ def translate_paths(
             )
         else:
             result = translate_image(generator, image, size, multiple)
-        target = out_dir / f"{Path(source).stem}.png"
+        target = out_dir / names[source]
         Image.fromarray(result).save(target)
         written.append(target)
         if side_by_side:
             Image.fromarray(np.concatenate([image, result], axis=1)).save(
-                out_dir / f"{Path(source).stem}_compare.png"
+                target.with_name(f"{target.stem}_compare.png")
             )
     return written

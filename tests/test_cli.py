@@ -146,3 +146,34 @@ def test_loss_curves_read_a_log_whose_rows_overflow_its_header(tmp_path):
     path.write_text("epoch,G,val_G\n0,1.0,2.0\n1,0.5,NA,NA\n")
     save_loss_curves(path, tmp_path / "losses.png")
     assert (tmp_path / "losses.png").stat().st_size > 0
+
+
+def test_translate_skips_bad_files_names_them_and_overwrites_nothing(tmp_path, capsys):
+    """A folder as users have them: a truncated JPEG in the middle, a.jpg beside a.png, a GIF."""
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--out", str(run), "--epochs", "1"]) == 0
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.jpg", "a.png", "c.gif", "z.jpg"):
+        Image.fromarray(rng.integers(0, 255, (40, 50, 3), np.uint8)).save(photos / name)
+    good = (photos / "z.jpg").read_bytes()
+    (photos / "b_truncated.jpg").write_bytes(good[: len(good) // 2])
+    capsys.readouterr()
+    assert main(["translate", str(run), str(photos), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote 4 translation(s)" in printed
+    assert "skipped 1 unreadable image(s)" in printed and "b_truncated.jpg" in printed
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["a_jpg.png", "a_png.png", "c.png", "z.png"]  # z after the bad file too
+
+
+def test_output_names_never_collide():
+    from cyclegan_tf.data.images import output_names
+
+    names = output_names(["a/x.jpg", "b/x.jpg", "a/y.jpg", "a/y.png", "b/z.png"])
+    assert [str(n) for n in names.values()] == [
+        "x_jpg.png", "x_jpg_2.png", "y_jpg.png", "y_png.png", "z.png"
+    ]  # fmt: skip
+    nested = output_names(["r/a.jpg", "r/s/a.jpg", "r/a.png"], "r")
+    assert [str(n) for n in nested.values()] == ["a_jpg.png", "s/a.png", "a_png.png"]

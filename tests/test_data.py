@@ -35,11 +35,13 @@ def _clear_report():
 
 
 def test_lists_every_supported_format_recursively_and_sorted(tmp_path):
-    for name in ("b.jpg", "a.PNG", "sub/c.bmp", "sub/deeper/d.webp", "e.jpeg"):
+    names = ["b.jpg", "a.PNG", "sub/c.bmp", "sub/deeper/d.webp", "e.jpeg", "f.gif", "g.tiff"]
+    for name in names:
         _write(tmp_path / name)
     (tmp_path / "notes.txt").write_text("not an image")
     found = [p[len(str(tmp_path)) + 1 :] for p in list_images(tmp_path)]
-    assert found == sorted(["a.PNG", "b.jpg", "e.jpeg", "sub/c.bmp", "sub/deeper/d.webp"])
+    assert found == sorted(names)
+    assert load_rgb(tmp_path / "f.gif").shape == (30, 40, 3)  # GIF: the first frame, RGB
 
 
 def test_missing_and_empty_folders_are_named_in_the_error(tmp_path):
@@ -226,3 +228,18 @@ def test_png_data_with_a_jpg_extension_is_read_like_selfie2anime_trainb(tmp_path
         _write(tmp_path / "trainA" / f"{i}.jpg")
     _, b = load_domains(str(tmp_path), "train", image_size=24)
     assert b.size == 1 and not DECODE_REPORT
+
+
+def test_a_file_name_that_is_not_utf8_trains(tmp_path):
+    """Linux file names are bytes: one that is not UTF-8 must not stop tf.data."""
+    import os
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    _write(folder / "plain.png")
+    odd = os.path.join(os.fsencode(folder), b"caf\xe9.png")  # Latin-1 bytes
+    Image.new("RGB", (40, 30), (10, 20, 30)).save(open(odd, "wb"), format="PNG")
+    config = CycleGANConfig(crop_size=16, load_size=16, batch_size=1)
+    a, b = load_domains(f"{folder},{folder}", "train")
+    images = [x.numpy() for x, _ in unpaired_batches(a, b, config)]
+    assert len(images) == 2 and len(DECODE_REPORT) == 0

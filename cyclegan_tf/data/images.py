@@ -1,8 +1,9 @@
 """Finding and decoding image files so that one bad file never stops a run.
 
-Images are decoded with Pillow, which reads JPEG, PNG, BMP and WebP, applies the EXIF orientation,
-and lets us turn grayscale, palette, 16-bit and RGBA images into plain 8-bit RGB (alpha composited
-on white). A file that cannot be decoded is logged by name and skipped; `strict=True` raises.
+Images are decoded with Pillow, which reads JPEG, PNG, BMP, WebP, GIF (the first frame) and TIFF,
+applies the EXIF orientation, and lets us turn grayscale, palette, 16-bit and RGBA images into
+plain 8-bit RGB (alpha composited on white). A file that cannot be decoded is logged by name and
+skipped; `strict=True` raises.
 
 Example:
     paths = list_images("data/selfie2anime/trainA")
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,7 @@ from PIL import Image, ImageOps
 
 logger = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 
 
 class ImageDecodeError(ValueError):
@@ -82,6 +84,30 @@ def load_rgb(path: str | os.PathLike) -> np.ndarray:
             return np.asarray(to_rgb(image), np.uint8)
     except Exception as e:
         raise ImageDecodeError(f"cannot decode image {os.fspath(path)}: {e}") from None
+
+
+def output_names(paths: list[str], root: str | os.PathLike | None = None) -> dict[str, Path]:
+    """A distinct `.png` name for each input image, so no result overwrites another.
+
+    The name is the image's path under `root` (its file name without a root) with `.png`;
+    images whose names would collide (a.jpg and a.png) keep their extension in it (a_jpg.png,
+    a_png.png), and any collision left (x.jpg in two folders) gets a number (x_2.png).
+    """
+    relative = {p: Path(p).relative_to(root) if root else Path(Path(p).name) for p in paths}
+    stems = Counter(r.with_suffix("") for r in relative.values())
+    names: dict[str, Path] = {}
+    taken: set[Path] = set()
+    for path, r in relative.items():
+        name = r.with_suffix(".png")
+        if stems[r.with_suffix("")] > 1:
+            name = r.with_name(f"{r.stem}_{r.suffix[1:].lower()}.png")
+        base, number = name, 2
+        while name in taken:
+            name = base.with_name(f"{base.stem}_{number}.png")
+            number += 1
+        taken.add(name)
+        names[path] = name
+    return names
 
 
 class DecodeReport:

@@ -88,7 +88,7 @@ def folder_domain(folder: str | os.PathLike, name: str, strict: bool = False) ->
     paths = list_images(folder, strict=strict)
 
     def decode(path: bytes) -> tuple[np.ndarray, bool]:
-        path = path.decode()
+        path = os.fsdecode(path)  # file names need not be UTF-8
         try:
             return load_rgb(path), True
         except ImageDecodeError as e:
@@ -104,7 +104,7 @@ def folder_domain(folder: str | os.PathLike, name: str, strict: bool = False) ->
         return image, ok
 
     dataset = (
-        tf.data.Dataset.from_tensor_slices(paths)
+        tf.data.Dataset.from_tensor_slices([os.fsencode(p) for p in paths])
         .map(decode_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .filter(lambda image, ok: ok)
         .map(lambda image, ok: image)

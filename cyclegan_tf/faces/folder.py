@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 
-from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
+from cyclegan_tf.data.images import (
+    DECODE_REPORT,
+    ImageDecodeError,
+    list_images,
+    load_rgb,
+    output_names,
+)
 from cyclegan_tf.faces.detector import FaceDetector
 from cyclegan_tf.faces.framing import TRAINA_FRAMING, Framing, align_face
 
@@ -45,18 +50,6 @@ class FacesReport:
         lines += [f"  unreadable: {path}: {error}" for path, error in self.unreadable.items()]
         lines += [f"  exists, not overwritten: {path}" for path in self.kept_existing]
         return "\n".join(lines)
-
-
-def output_names(paths: list[str], root: Path) -> dict[str, Path]:
-    """Each photo's crop name: its path under `root` as .png; photos whose names would collide
-    (a.jpg and a.png) keep their extension in the name (a_jpg.png, a_png.png)."""
-    relative = {p: Path(p).relative_to(root) for p in paths}
-    stems = Counter(r.with_suffix("") for r in relative.values())
-    return {
-        p: (r.with_name(f"{r.stem}_{r.suffix[1:].lower()}.png") if stems[r.with_suffix("")] > 1
-            else r.with_suffix(".png"))
-        for p, r in relative.items()
-    }  # fmt: skip
 
 
 def prepare_faces(
