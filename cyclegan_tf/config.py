@@ -21,7 +21,7 @@ from cyclegan_tf import registry
 GAN_MODES = ("lsgan", "vanilla", "hinge", "wgan-gp")
 NORMS = ("instance", "batch", "none")
 INIT_TYPES = ("normal", "xavier", "kaiming")
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
 PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
 
 # Fields that change the shape of some saved variable: a checkpoint is only compatible with a
@@ -79,7 +79,12 @@ class CycleGANConfig:
     n_epochs: int = _opt(100, "epochs at the initial learning rate")
     n_epochs_decay: int = _opt(100, "epochs of linear decay of the learning rate to zero")
     batch_size: int = _opt(1, "images per domain in a batch")
-    precision: str = _opt("float32", "compute precision", choices=PRECISIONS)
+    precision: str = _opt(
+        "float32",
+        "compute precision; auto: mixed_bfloat16 on a CPU with native bf16 (AVX512-BF16/AMX), "
+        "mixed_float16 on a GPU of compute capability >= 7.0, float32 otherwise",
+        choices=PRECISIONS,
+    )
     seed: int = _opt(0, "random seed for weights, data order and augmentation")
     # Data
     data: str = _opt(

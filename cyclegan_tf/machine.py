@@ -57,13 +57,20 @@ def cpu_signature() -> str:
     return f"{cpu_model()}, {os.cpu_count()} cores, flags: {flags}"
 
 
-def record_machine(run_dir: str | os.PathLike, resumed: bool) -> str | None:
-    """Append this machine to the run's log; return a warning when a resume changed CPU kind."""
+def record_machine(
+    run_dir: str | os.PathLike, resumed: bool, precision: str | None = None
+) -> str | None:
+    """Append this machine (and the precision the run resolved to, e.g. 'auto -> float32') to
+    the run's log; return a warning when a resume changed CPU kind."""
     path = Path(run_dir) / MACHINE_LOG
     signature = cpu_signature()
     previous = None
     if path.exists():
-        lines = [line for line in path.read_text().splitlines() if "\t" in line]
+        lines = [
+            line
+            for line in path.read_text().splitlines()
+            if line.split("\t")[1:2] in (["start"], ["resume"])
+        ]
         previous = lines[-1].split("\t", 2)[-1] if lines else None
     warning = None
     if resumed and previous is not None and previous != signature:
@@ -76,6 +83,8 @@ def record_machine(run_dir: str | os.PathLike, resumed: bool) -> str | None:
     event = "resume" if resumed else "start"
     with open(path, "a") as f:
         f.write(f"{stamp}\t{event}\t{signature}\n")
+        if precision:
+            f.write(f"{stamp}\tprecision\t{precision}\n")
         if warning:
             f.write(f"{stamp}\twarning\t{warning}\n")
     return warning

@@ -17,6 +17,7 @@ from cyclegan_tf import losses
 from cyclegan_tf.config import CycleGANConfig
 from cyclegan_tf.image_pool import ImagePool
 from cyclegan_tf.networks import discriminators_from_config, generators_from_config
+from cyclegan_tf.precision import resolve_precision
 
 
 def make_adam(config: CycleGANConfig, name: str) -> keras.optimizers.Optimizer:
@@ -24,7 +25,7 @@ def make_adam(config: CycleGANConfig, name: str) -> keras.optimizers.Optimizer:
     optimizer = keras.optimizers.Adam(
         learning_rate=config.lr, beta_1=config.beta_1, beta_2=config.beta_2, name=name
     )
-    if config.precision == "mixed_float16":
+    if resolve_precision(config.precision) == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
     return optimizer
 
@@ -39,7 +40,8 @@ class CycleGAN(keras.Model):
     def __init__(self, config: CycleGANConfig | None = None, **kwargs):
         super().__init__(**kwargs)
         self.config = config or CycleGANConfig()
-        dtype = None if self.config.precision == "float32" else self.config.precision
+        self.precision = resolve_precision(self.config.precision)  # 'auto' -> this machine's
+        dtype = None if self.precision == "float32" else self.precision
         self.generator_ab, self.generator_ba = generators_from_config(self.config, dtype)
         self.discriminator_a, self.discriminator_b = discriminators_from_config(self.config, dtype)
         image_shape = (self.config.crop_size, self.config.crop_size, self.config.channels)

@@ -29,6 +29,7 @@ from cyclegan_tf.config import ARCHITECTURE_FIELDS, CycleGANConfig
 from cyclegan_tf.data import DECODE_REPORT, load_domains, paired_batches, unpaired_batches
 from cyclegan_tf.machine import record_machine
 from cyclegan_tf.model import CycleGAN
+from cyclegan_tf.precision import resolve_precision
 
 logger = logging.getLogger(__name__)
 SAMPLE_IMAGES = 3
@@ -173,7 +174,10 @@ def train_run(
         config, strict=strict, cache=cache, test_images=eval_images if eval_every else 0
     )
     run_dir = prepare_run_dir(run_dir, config, resume)  # after the data is found: no empty runs
-    record_machine(run_dir, resume)
+    used = resolve_precision(config.precision)
+    record_machine(
+        run_dir, resume, f"{config.precision} -> {used}" if used != config.precision else used
+    )
     if steps_per_epoch:
         train = train.take(steps_per_epoch)
     model = build_model(config, strategy)

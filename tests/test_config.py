@@ -66,3 +66,63 @@ def test_a_resume_on_another_kind_of_cpu_is_written_in_the_run_log(tmp_path, mon
     assert "resumed on another kind of CPU" in warning and "amx_bf16" in warning
     log = (tmp_path / machine.MACHINE_LOG).read_text().splitlines()
     assert [line.split("\t")[1] for line in log] == ["start", "resume", "resume", "warning"]
+
+
+def test_the_run_log_records_the_precision_and_a_warning_does_not_count_as_a_machine(
+    tmp_path, monkeypatch
+):
+    from cyclegan_tf import machine
+
+    monkeypatch.setattr(machine, "cpu_signature", lambda: "Xeon, 2 cores, flags: amx_bf16")
+    machine.record_machine(tmp_path, resumed=False, precision="auto -> mixed_bfloat16")
+    monkeypatch.setattr(machine, "cpu_signature", lambda: "EPYC, 2 cores, flags: avx2")
+    assert machine.record_machine(tmp_path, resumed=True, precision="auto -> float32")
+    # Back on the EPYC: the last machine is the EPYC, not the warning line before it.
+    assert machine.record_machine(tmp_path, resumed=True, precision="auto -> float32") is None
+    log = [line.split("\t") for line in (tmp_path / machine.MACHINE_LOG).read_text().splitlines()]
+    assert [(event, text) for _, event, text in log if event == "precision"] == [
+        ("precision", "auto -> mixed_bfloat16"),
+        ("precision", "auto -> float32"),
+        ("precision", "auto -> float32"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("native_bf16", "gpu", "expected"),
+    [
+        (True, None, "mixed_bfloat16"),
+        (False, None, "float32"),
+        (False, (8, 0), "mixed_float16"),
+        (True, (6, 1), "float32"),  # a GPU without fast float16: full precision
+    ],
+)
+def test_auto_precision_picks_what_the_machine_runs_fast(monkeypatch, native_bf16, gpu, expected):
+    from cyclegan_tf import precision
+
+    monkeypatch.setattr(precision, "has_native_bf16", lambda: native_bf16)
+    monkeypatch.setattr(precision, "gpu_compute_capability", lambda: gpu)
+    assert precision.resolve_precision("auto") == expected
+    assert precision.resolve_precision("float32") == "float32"  # an explicit choice stays
+
+
+def test_bf16_on_a_cpu_that_only_emulates_it_trains_with_a_warning(monkeypatch, caplog):
+    from cyclegan_tf import precision
+
+    monkeypatch.setattr(precision, "has_native_bf16", lambda: False)
+    monkeypatch.setattr(precision, "gpu_compute_capability", lambda: None)
+    precision.warn_if_emulated.cache_clear()
+    assert precision.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    assert "without native bf16" in caplog.text and "17x slower" in caplog.text
+    precision.warn_if_emulated.cache_clear()
+
+
+def test_an_auto_model_builds_in_the_resolved_precision(monkeypatch):
+    from cyclegan_tf import precision
+    from cyclegan_tf.model import CycleGAN
+
+    monkeypatch.setattr(precision, "has_native_bf16", lambda: True)
+    monkeypatch.setattr(precision, "gpu_compute_capability", lambda: None)
+    config = CycleGANConfig.preset("tiny", precision="auto", ngf=4, ndf=4, crop_size=32)
+    model = CycleGAN(config)
+    assert model.precision == "mixed_bfloat16"
+    assert model.generator_ab.layers[1].dtype_policy.compute_dtype == "bfloat16"
