@@ -21,9 +21,18 @@ from cyclegan_tf.precision import resolve_precision
 
 
 def make_adam(config: CycleGANConfig, name: str) -> keras.optimizers.Optimizer:
-    """Adam as in the paper (lr 2e-4, beta_1 0.5), wrapped for loss scaling under float16."""
+    """Adam as in the paper (lr 2e-4, beta_1 0.5), wrapped for loss scaling under float16.
+
+    epsilon 1e-8 is PyTorch's default, which the official code uses (Keras' is 1e-7): with it, one
+    step moves 99.97% of the weights as the reference does, within 1% of the learning rate
+    (`benchmarks/parity_with_reference.py`; 99.75% with 1e-7).
+    """
     optimizer = keras.optimizers.Adam(
-        learning_rate=config.lr, beta_1=config.beta_1, beta_2=config.beta_2, name=name
+        learning_rate=config.lr,
+        beta_1=config.beta_1,
+        beta_2=config.beta_2,
+        epsilon=1e-8,
+        name=name,
     )
     if resolve_precision(config.precision) == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
