@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from machine import describe_machine, markdown_machine  # noqa: E402
 from torch import nn  # noqa: E402
 
 from cyclegan_tf.config import CycleGANConfig  # noqa: E402
@@ -164,6 +165,7 @@ def main(argv=None) -> int:
     report = {
         "command": "python benchmarks/parity_with_reference.py " + " ".join(argv or sys.argv[1:]),
         "torch": torch.__version__,
+        "machine": describe_machine(),
         "config": {
             "generator": "resnet_6blocks",
             "ngf": args.ngf,
@@ -210,6 +212,8 @@ def to_markdown(report: dict) -> str:
         f"`{report['command']}` (PyTorch {report['torch']}; config {report['config']}; "
         f"{report['conv_layers_copied']} conv layers copied from ours into the reference, "
         f"{report['parameters']:,} parameters).",
+        "",
+        markdown_machine(report["machine"]),
         "",
         f"Forward G(A) before the step: max abs difference {report['forward_max_abs_diff']:.2e}.",
         "",
