@@ -20,40 +20,51 @@ def _per_example_mean(x):
     return ops.mean(ops.reshape(x, (ops.shape(x)[0], -1)), axis=1)
 
 
-def _check_mode(mode: str) -> None:
-    if mode not in GAN_MODES:
-        raise ValueError(f"gan_mode must be one of {list(GAN_MODES)}, got {mode!r}")
-
-
 def _bce_with_logits(logits, target: float):
     # max(x, 0) - x * t + log(1 + exp(-|x|)): stable for large |x|.
     return ops.relu(logits) - logits * target + ops.log1p(ops.exp(-ops.abs(logits)))
 
 
+# One entry per GAN mode: (generator term, (real term, fake term) of the discriminator), each on
+# float32 logits and per element. A mode missing here is an error, never a silent fallback.
+GAN_LOSSES = {
+    "lsgan": (
+        lambda fake: ops.square(fake - 1.0),
+        lambda real, fake: (ops.square(real - 1.0), ops.square(fake)),
+    ),
+    "vanilla": (
+        lambda fake: _bce_with_logits(fake, 1.0),
+        lambda real, fake: (_bce_with_logits(real, 1.0), _bce_with_logits(fake, 0.0)),
+    ),
+    "hinge": (
+        lambda fake: -fake,
+        lambda real, fake: (ops.relu(1.0 - real), ops.relu(1.0 + fake)),
+    ),
+    "wgan-gp": (  # the gradient penalty is added by the training step
+        lambda fake: -fake,
+        lambda real, fake: (-real, fake),
+    ),
+}
+
+
+def _gan_loss(mode: str):
+    if mode not in GAN_LOSSES:
+        raise ValueError(f"gan_mode must be one of {list(GAN_MODES)}, got {mode!r}")
+    return GAN_LOSSES[mode]
+
+
 def generator_gan_loss(mode: str, fake_logits):
     """Adversarial loss of a generator: how far D is from calling its fakes real."""
-    _check_mode(mode)
-    fake_logits = ops.cast(fake_logits, "float32")
-    if mode == "lsgan":
-        return _per_example_mean(ops.square(fake_logits - 1.0))
-    if mode == "vanilla":
-        return _per_example_mean(_bce_with_logits(fake_logits, 1.0))
-    return _per_example_mean(-fake_logits)  # hinge and wgan-gp
+    generator_term, _ = _gan_loss(mode)
+    return _per_example_mean(generator_term(ops.cast(fake_logits, "float32")))
 
 
 def discriminator_gan_loss(mode: str, real_logits, fake_logits):
     """Adversarial loss of a discriminator, halved as in the official code (D learns slower)."""
-    _check_mode(mode)
-    real_logits = ops.cast(real_logits, "float32")
-    fake_logits = ops.cast(fake_logits, "float32")
-    if mode == "lsgan":
-        real, fake = ops.square(real_logits - 1.0), ops.square(fake_logits)
-    elif mode == "vanilla":
-        real, fake = _bce_with_logits(real_logits, 1.0), _bce_with_logits(fake_logits, 0.0)
-    elif mode == "hinge":
-        real, fake = ops.relu(1.0 - real_logits), ops.relu(1.0 + fake_logits)
-    else:  # wgan-gp; the gradient penalty is added by the training step
-        real, fake = -real_logits, fake_logits
+    _, discriminator_terms = _gan_loss(mode)
+    real, fake = discriminator_terms(
+        ops.cast(real_logits, "float32"), ops.cast(fake_logits, "float32")
+    )
     return 0.5 * (_per_example_mean(real) + _per_example_mean(fake))
 
 
