@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from cyclegan_tf.checkpoints import save_generator
+from cyclegan_tf.imaging import model_to_uint8, uint8_to_model
 from cyclegan_tf.plots import save_image_grid, save_loss_curves
 
 
@@ -46,13 +47,7 @@ def translate_batch(generator: keras.Model, images: np.ndarray, batch_size: int 
         np.asarray(generator(images[i : i + batch_size], training=False), np.float32)
         for i in range(0, len(images), batch_size)
     ]
-    return to_uint8_numpy(np.concatenate(outputs))
-
-
-def to_uint8_numpy(images: np.ndarray) -> np.ndarray:
-    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(
-        np.uint8
-    )
+    return model_to_uint8(np.concatenate(outputs))
 
 
 def save_translation_grid(
@@ -64,16 +59,16 @@ def save_translation_grid(
 ) -> None:
     """One row per test pair: A | G(A) | F(G(A)) | B | F(B) | G(F(B)) (pairs of equal count)."""
     fake_b = translate_batch(model.generator_ab, images_a)
-    rec_a = translate_batch(model.generator_ba, fake_b.astype(np.float32) / 127.5 - 1)
+    rec_a = translate_batch(model.generator_ba, uint8_to_model(fake_b))
     fake_a = translate_batch(model.generator_ba, images_b)
-    rec_b = translate_batch(model.generator_ab, fake_a.astype(np.float32) / 127.5 - 1)
+    rec_b = translate_batch(model.generator_ab, uint8_to_model(fake_a))
     rows = [
         list(r)
         for r in zip(
-            to_uint8_numpy(images_a),
+            model_to_uint8(images_a),
             fake_b,
             rec_a,
-            to_uint8_numpy(images_b),
+            model_to_uint8(images_b),
             fake_a,
             rec_b,
             strict=True,

@@ -28,6 +28,7 @@ from cyclegan_tf.data.images import (
     output_names,
 )
 from cyclegan_tf.faces import FaceCrop, FaceDetector, align_face, centre_crop, paste_back
+from cyclegan_tf.imaging import model_to_uint8, uint8_to_model
 from cyclegan_tf.pretrained import resolve_model, run_size
 
 logger = logging.getLogger(__name__)
@@ -74,11 +75,11 @@ def translate_image(generator, image: np.ndarray, size: int, multiple: int) -> n
     new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
     resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BICUBIC))
     pad_h, pad_w = -new_h % multiple, -new_w % multiple
-    x = resized.astype(np.float32) / 127.5 - 1.0
+    x = uint8_to_model(resized)
     mode = "reflect" if min(new_h, new_w) > max(pad_h, pad_w) else "edge"
     x = np.pad(x, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
     y = np.asarray(generator(x[None], training=False))[0, :new_h, :new_w]
-    y = np.clip(np.round((y + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    y = model_to_uint8(y)
     return np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
 
 

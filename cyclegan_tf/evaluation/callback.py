@@ -13,9 +13,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cyclegan_tf.callbacks import to_uint8_numpy, translate_batch
+from cyclegan_tf.callbacks import translate_batch
 from cyclegan_tf.evaluation.distances import kernel_inception_distance
 from cyclegan_tf.evaluation.paired import finite_mean, psnr_per_image, ssim_per_image
+from cyclegan_tf.imaging import model_to_uint8
 
 
 class TranslationMetrics(keras.callbacks.Callback):
@@ -39,7 +40,7 @@ class TranslationMetrics(keras.callbacks.Callback):
         return names + (["kid_ab", "kid_ba"] if self.extractor is not None else [])
 
     def measure(self) -> dict[str, float]:
-        real_a, real_b = to_uint8_numpy(self.images_a), to_uint8_numpy(self.images_b)
+        real_a, real_b = model_to_uint8(self.images_a), model_to_uint8(self.images_b)
         fake_b = translate_batch(self.model.generator_ab, self.images_a)
         fake_a = translate_batch(self.model.generator_ba, self.images_b)
         values = {}

@@ -19,6 +19,7 @@ import numpy as np
 
 from cyclegan_tf.checkpoints import DIRECTIONS, load_generator
 from cyclegan_tf.config import CycleGANConfig
+from cyclegan_tf.imaging import model_to_uint8, uint8_to_model
 from cyclegan_tf.pretrained import resolve_model
 
 
@@ -41,10 +42,10 @@ class KerasTranslator:
     def __call__(self, images: np.ndarray) -> np.ndarray:
         outputs = []
         for start in range(0, len(images), self.batch_size):
-            batch = np.asarray(images[start : start + self.batch_size], np.float32) / 127.5 - 1
+            batch = uint8_to_model(images[start : start + self.batch_size])
             outputs.append(np.asarray(self.generator(batch, training=False), np.float32))
         result = np.concatenate(outputs)
-        return np.clip(np.round((result + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        return model_to_uint8(result)
 
 
 class TFLiteTranslator:

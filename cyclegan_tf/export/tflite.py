@@ -22,6 +22,7 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 from cyclegan_tf.export import int8_ranges
 from cyclegan_tf.export.equalize import equalize_for_int8
 from cyclegan_tf.export.lowering import fast_copy, static_shape_lowering
+from cyclegan_tf.imaging import model_to_uint8, uint8_to_model
 
 logger = logging.getLogger(__name__)
 
@@ -61,16 +62,14 @@ def to_model_input(images_uint8: np.ndarray, io: str) -> np.ndarray:
     """uint8 images -> what an exported model with this `io` takes."""
     if io == "uint8":
         return np.asarray(images_uint8, np.uint8)
-    return np.asarray(images_uint8, np.float32) / 127.5 - 1.0
+    return uint8_to_model(images_uint8)
 
 
 def from_model_output(outputs: np.ndarray, io: str) -> np.ndarray:
     """What an exported model returns -> uint8 images."""
     if io == "uint8":
         return np.asarray(outputs, np.uint8)
-    return np.clip(np.round((np.asarray(outputs, np.float32) + 1.0) * 127.5), 0, 255).astype(
-        np.uint8
-    )
+    return model_to_uint8(outputs)
 
 
 def frozen_serving_function(

@@ -26,6 +26,8 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
+from cyclegan_tf.imaging import uint8_to_model
+
 # The constants are shared with the web app through framing.json (one home for both sides).
 SETTINGS = json.loads(Path(__file__).with_name("framing.json").read_text())["detector"]
 MODEL_PATH = Path(__file__).with_name(SETTINGS["model"])
@@ -127,7 +129,7 @@ class Window:
         )
         origin = np.asarray(visible[:2], np.float64) - np.asarray(target[:2]) * per_pixel
         view = View(origin, per_pixel * INPUT_SIZE)
-        return canvas.astype(np.float32) / 127.5 - 1.0, view
+        return uint8_to_model(canvas), view
 
 
 def letterbox_window(width: int, height: int, margin: float = 0.0) -> Window:
@@ -255,7 +257,7 @@ class FaceDetector:
 
         crop = align_face(np.asarray(picture), face.eyes, INPUT_SIZE)
         whole = View(np.zeros(2), np.full(2, float(INPUT_SIZE)))
-        self._interpreter.set_tensor(self._input, crop.pixels[None].astype(np.float32) / 127.5 - 1)
+        self._interpreter.set_tensor(self._input, uint8_to_model(crop.pixels[None]))
         self._interpreter.invoke()
         regressors = self._interpreter.get_tensor(self._regressors)[0]
         scores = self._interpreter.get_tensor(self._scores)[0, :, 0]
