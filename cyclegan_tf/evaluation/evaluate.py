@@ -178,7 +178,7 @@ def evaluate_model(
     if paired and len(images["A"]) != len(images["B"]):
         raise ValueError(
             f"paired metrics need as many test images in A as in B, got "
-            f"{len(images['A'])} and {len(images['B'])}; pass --unpaired"
+            f"{len(images['A'])} and {len(images['B'])}; pass --no-paired"
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
