@@ -100,8 +100,8 @@ def main(argv=None) -> int:
         "--model",
         action="append",
         required=True,
-        help="a .keras, .tflite or shipped model name; repeat to compare (first Keras = parity "
-        "reference); LABEL=MODEL names the row",
+        help="a .keras, .tflite or shipped model name; repeat to compare (a .tflite's parity is "
+        "against the Keras model listed last before it); LABEL=MODEL names the row",
     )
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--probe-images", type=int, default=1000)
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
         row = distribution_row(label, extractor(outputs), real_b, probe)
         row["file"] = str(resolve_model(model))
         row["file_bytes"] = Path(row["file"]).stat().st_size
-        if reference is None and not row["file"].endswith(".tflite"):
+        if not row["file"].endswith(".tflite"):
             reference = (label, outputs)
         elif row["file"].endswith(".tflite") and reference is not None:
             row["parity_vs"] = reference[0]
