@@ -29,11 +29,11 @@ class Framing:
     eye_distance: float  # between the two eye centres
 
 
-# selfie2anime trainA (3,400 selfies at 256x256, a face found in all), BlazeFace eye keypoints:
-# medians, with the interquartile range beside each: eye_x 0.503 (0.480-0.528), eye_y 0.362
-# (0.336-0.389), eye_distance 0.287 (0.262-0.312); roll -0.1 deg (-6.5-7.0): the dataset's heads
-# are upright on average, so levelling the eyes matches it. benchmarks/results/faces.md. The
-# numbers live in framing.json, which the web app reads too.
+# selfie2anime trainA (3,400 selfies at 256x256; a face in 3,382), BlazeFace eye keypoints as
+# `FaceDetector` finds them: medians, with the interquartile range beside each: eye_x 0.503
+# (0.481-0.528), eye_y 0.364 (0.341-0.389), eye_distance 0.286 (0.262-0.309); roll -0.3 deg
+# (-6.7-7.0): the dataset's heads are upright on average, so levelling the eyes matches it.
+# benchmarks/results/faces.md. The numbers live in framing.json, which the web app reads too.
 SHARED = json.loads(Path(__file__).with_name("framing.json").read_text())
 TRAINA_FRAMING = Framing(**SHARED["framing"])
 FEATHER = SHARED["paste"]["feather"]  # the pasted face fades out over this share of its side
