@@ -21,7 +21,6 @@ The selfies are not ours: no picture of them is written, only numbers.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
 from machine import describe_machine, markdown_machine  # noqa: E402
+from report import write_report  # noqa: E402
 
 from cyclegan_tf.data.images import list_images, load_rgb  # noqa: E402
 from cyclegan_tf.faces import TRAINA_FRAMING, FaceDetector, align_face  # noqa: E402
@@ -202,11 +202,7 @@ def main(argv=None) -> int:
     if args.test:
         report["test"] = measure_test(args.test, detector, args.seed)
     report["timing"] = time_side_by_side(args, detector)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    out.with_suffix(".md").write_text(to_markdown(report))
-    print(to_markdown(report))
+    write_report(report, args.out, to_markdown)
     return 0
 
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import keras  # noqa: E402
 from machine import describe_machine, markdown_machine  # noqa: E402
 from PIL import Image  # noqa: E402
+from report import write_report  # noqa: E402
 
 from cyclegan_tf.config import CycleGANConfig  # noqa: E402
 from cyclegan_tf.data import load_domains, unpaired_batches  # noqa: E402
@@ -90,11 +91,7 @@ def main(argv=None) -> int:
         best = max(r["images_per_s"] for r in train["results"])
         report["training_images_per_s"] = best
         report["headroom"] = result["images_per_s_per_domain"] / best
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    out.with_suffix(".md").write_text(to_markdown(report))
-    print(to_markdown(report))
+    write_report(report, args.out, to_markdown)
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from machine import describe_machine, markdown_machine  # noqa: E402
+from report import write_report  # noqa: E402
 from torch import nn  # noqa: E402
 
 from cyclegan_tf.config import CycleGANConfig  # noqa: E402
@@ -196,11 +196,7 @@ def main(argv=None) -> int:
     report["passed"] = report["losses_agree_1e-4"] and (
         report["weights_after_step"]["kernels_share_within_1pct_of_lr"] >= 0.999
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    out.with_suffix(".md").write_text(to_markdown(report))
-    print(to_markdown(report))
+    write_report(report, args.out, to_markdown)
     return 0 if report["passed"] else 1
 
 

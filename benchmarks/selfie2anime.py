@@ -20,7 +20,6 @@ goes to `--samples` (keep it off the repository: the photos belong to their owne
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -32,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 from machine import describe_machine, markdown_machine  # noqa: E402
+from report import write_report  # noqa: E402
 
 from cyclegan_tf.evaluation.distances import (  # noqa: E402
     frechet_distance,
@@ -175,12 +175,8 @@ def main(argv=None) -> int:
         "groups": groups,
         "latency": latency,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    out.with_suffix(".md").write_text(to_markdown(report))
-    print(to_markdown(report))
-    print(f"wrote {out.with_suffix('.json')}, {out.with_suffix('.md')} and {args.samples}")
+    write_report(report, args.out, to_markdown)
+    print(f"wrote {Path(args.out).with_suffix('.json')}, its .md and {args.samples}")
     return 0
 
 

@@ -9,7 +9,6 @@ shared, noisy machine. Writes JSON and a Markdown table (default: benchmarks/res
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -23,6 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from machine import describe_machine, markdown_machine  # noqa: E402
+from report import write_report  # noqa: E402
 
 from cyclegan_tf.config import CycleGANConfig  # noqa: E402
 from cyclegan_tf.training import build_model  # noqa: E402
@@ -122,11 +122,7 @@ def main(argv=None) -> int:
         "machine": describe_machine(),
         "results": results,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    out.with_suffix(".md").write_text(to_markdown(report))
-    print(to_markdown(report))
+    write_report(report, args.out, to_markdown)
     return 0
 
 

@@ -84,6 +84,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import keras
     from machine import describe_machine
+    from report import write_report
 
     from cyclegan_tf.machine import has_native_bf16
 
@@ -127,11 +128,7 @@ def main(argv=None) -> int:
         "machine": describe_machine(),
         "results": results,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    out.with_suffix(".md").write_text(to_markdown(report))
-    print(to_markdown(report))
+    write_report(report, args.out, to_markdown)
     return 0
 
 
