@@ -1,4 +1,5 @@
-"""Keras callbacks of a CycleGAN run: learning-rate decay, sample grids, loss curves, generators.
+"""Keras callbacks of a CycleGAN run: learning-rate decay, sample grids, loss curves, generators,
+and the stop on a NaN loss.
 
 Example:
     model.fit(train, epochs=config.total_epochs,
@@ -25,6 +26,37 @@ def lr_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
     `epoch` counts from 0; the factor of the last decay epoch is 1 / (n_epochs_decay + 1).
     """
     return 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
+
+
+class NonFiniteLossError(ArithmeticError):
+    """A loss became NaN or infinite; the run stopped before saving that state."""
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first step whose losses are NaN or infinite, naming the step.
+
+    Keras' `TerminateOnNaN` only sets `stop_training`, and the epoch's end callbacks still run,
+    so a checkpoint of the broken weights would be written. This raises instead: nothing after
+    the bad step runs, and the last checkpoint saved before it is what `--resume` loads.
+    Put it first in the callback list.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: float(v) for k, v in (logs or {}).items() if not np.isfinite(float(v))}
+        if bad:
+            names = ", ".join(f"{k}={v}" for k, v in sorted(bad.items()))
+            step = int(np.asarray(self.model.optimizer.iterations))
+            raise NonFiniteLossError(
+                f"training stopped: {names} at epoch {self._epoch + 1}, training step {step} "
+                "(counted from the start of the run); the state after it was not saved"
+            )
 
 
 class LinearDecay(keras.callbacks.Callback):

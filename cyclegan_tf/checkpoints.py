@@ -1,9 +1,8 @@
-"""Saving and restoring: the full training state for resuming, and single generators for export.
+"""Saving and loading single generators, and the architecture check every load goes through.
 
-A checkpoint folder holds the Keras `BackupAndRestore` files (four networks, both optimizers, both
-image pools; the epoch in `training_metadata.json`) and our `config.json`. Before anything is loaded
-the saved config is compared with the model's: a checkpoint of another architecture is refused
-with the differing options named, and nothing in the model is touched.
+Before a checkpoint is loaded (`cyclegan_tf.training_state`) its saved config is compared with the
+model's: one of another architecture is refused with the differing options named, and nothing in
+the model is touched. Generators are written atomically (a temporary file, then a rename).
 
 Example:
     save_generator(model.generator_ab, "runs/demo/generator_ab.keras", model.config, "AtoB")
@@ -21,6 +20,7 @@ from typing import Any
 import keras
 
 from cyclegan_tf import networks  # noqa: F401 - registers the custom layers for loading
+from cyclegan_tf.atomic import replaced_atomically, write_text_atomically
 from cyclegan_tf.config import CycleGANConfig
 
 DIRECTIONS = ("AtoB", "BtoA")
@@ -45,47 +45,6 @@ def check_compatible(
             f"checkpoint {os.fspath(source)} was made with another architecture; nothing was "
             f"loaded. Differences: " + "; ".join(differences)
         )
-
-
-class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`BackupAndRestore` that writes the config beside the state and checks it before loading.
-
-    Kept after training ends (`delete_checkpoint=False`) so a finished run can be continued with
-    more epochs and `cyclegan-tf info` can say which epoch a run reached.
-    """
-
-    def __init__(self, backup_dir: str | os.PathLike, config: CycleGANConfig, **kwargs):
-        kwargs.setdefault("delete_checkpoint", False)
-        super().__init__(os.fspath(backup_dir), **kwargs)
-        self.config = config
-
-    @property
-    def config_path(self) -> Path:
-        return Path(self.backup_dir) / "config.json"
-
-    def _load_model(self):
-        if Path(self._weights_path).exists():
-            if not self.config_path.exists():
-                raise IncompatibleCheckpointError(
-                    f"checkpoint {self.backup_dir} has no config.json, so its architecture "
-                    "cannot be checked; refusing to load it"
-                )
-            check_compatible(
-                self.config, CycleGANConfig.load_json(self.config_path), self.backup_dir
-            )
-        super()._load_model()
-
-    def _save_model(self):
-        super()._save_model()
-        self.config.save_json(self.config_path)
-
-
-def checkpoint_epoch(checkpoint_dir: str | os.PathLike) -> int | None:
-    """The number of epochs completed by the checkpoint in `checkpoint_dir`, or None."""
-    path = Path(checkpoint_dir) / "training_metadata.json"
-    if not path.exists():
-        return None
-    return int(json.loads(path.read_text())["epoch"])
 
 
 @dataclass(frozen=True)
@@ -125,9 +84,10 @@ def save_generator(
     if path.suffix != ".keras":
         raise ValueError(f"generator path must end in .keras, got {str(path)!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    generator.save(path)
+    with replaced_atomically(path) as temporary:
+        generator.save(temporary)
     info = GeneratorInfo(config, direction, epoch)
-    sidecar_path(path).write_text(json.dumps(info.to_dict(), indent=2) + "\n")
+    write_text_atomically(sidecar_path(path), json.dumps(info.to_dict(), indent=2) + "\n")
     return path
 
 
@@ -145,5 +105,21 @@ def load_generator(path: str | os.PathLike) -> tuple[keras.Model, GeneratorInfo]
     info = GeneratorInfo(
         CycleGANConfig.from_dict(meta["config"]), meta["direction"], meta.get("epoch")
     )
-    generator = keras.saving.load_model(path, compile=False, safe_mode=True)
-    return generator, info
+    return load_keras_safely(path), info
+
+
+def load_keras_safely(path: Path) -> keras.Model:
+    """`keras.saving.load_model` with `safe_mode=True`; every failure is one sentence naming
+    the file: a model file is untrusted input (a Lambda layer would run arbitrary code)."""
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:
+        if "safe_mode" in str(e) or "Lambda" in str(e):
+            raise ValueError(
+                f"refusing to load {path}: it holds Python code (a Lambda layer), which "
+                "cyclegan-tf never saves and which would run on loading; use only model files "
+                "you trust"
+            ) from None
+        raise ValueError(
+            f"{path} is not a readable Keras model (truncated or corrupt?): {type(e).__name__}: {e}"
+        ) from None

@@ -28,6 +28,31 @@ class UsageError(Exception):
     """A bad option or path: printed as one line, exit status 2."""
 
 
+# Exit statuses, also listed in `cyclegan-tf --help`, so scripts can tell the outcomes apart.
+EXIT_OK = 0  # everything asked was done
+EXIT_STOPPED = 1  # a run stopped part-way (disk full, read-only folder, NaN): its last
+#                   checkpoint is kept, `train --resume` continues
+EXIT_USAGE = 2  # a bad option, path or file: nothing was done
+EXIT_SKIPPED = 3  # finished, but some input files could not be read and were skipped (named)
+EXIT_CODES_HELP = (
+    "exit status: 0 all done; 1 stopped part-way (no space left, read-only folder, NaN loss: "
+    "the last checkpoint is kept, --resume continues); 2 bad option or input, nothing done; "
+    "3 finished, but unreadable input files were skipped (each is named)"
+)
+
+
+def _report_skipped() -> int:
+    """Print the unreadable files that were skipped; EXIT_SKIPPED if there were any."""
+    from cyclegan_tf.data import DECODE_REPORT
+
+    if not DECODE_REPORT:
+        return EXIT_OK
+    print(f"skipped {len(DECODE_REPORT)} unreadable image(s):")
+    for path, error in sorted(DECODE_REPORT.skipped.items()):
+        print(f"  {path}: {error}")
+    return EXIT_SKIPPED
+
+
 def _option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
@@ -104,18 +129,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         eval_images=args.eval_images,
         inception_weights=args.inception_weights,
+        checkpoint_every=args.checkpoint_every,
     )
-    from cyclegan_tf.data import DECODE_REPORT
-
-    if DECODE_REPORT:
-        print(f"skipped {len(DECODE_REPORT)} unreadable image(s):")
-        for path, error in sorted(DECODE_REPORT.skipped.items()):
-            print(f"  {path}: {error}")
+    status = _report_skipped()
     print(
         f"done: samples in {os.path.join(run_dir, 'samples')}, "
         f"generators {os.path.join(run_dir, 'generator_ab.keras')} and generator_ba.keras"
     )
-    return 0
+    return status
 
 
 # -- translate ----------------------------------------------------------------------------------
@@ -136,11 +157,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         strict=args.strict,
     )
     print(f"wrote {len(written)} translation(s) to {args.out}")
-    if DECODE_REPORT:
-        print(f"skipped {len(DECODE_REPORT)} unreadable image(s):")
-        for path, error in sorted(DECODE_REPORT.skipped.items()):
-            print(f"  {path}: {error}")
-    return 0
+    return _report_skipped()
 
 
 # -- demo ---------------------------------------------------------------------------------------
@@ -204,7 +221,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"wrote {len(report.variants)} .tflite file(s), their .json sidecars, parity.json, "
         f"parity.md and parity.png to {args.out}"
     )
-    return 0
+    return _report_skipped()
 
 
 # -- evaluate -----------------------------------------------------------------------------------
@@ -230,7 +247,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     print(to_markdown(result))
     print(f"wrote evaluation.json, evaluation.md and best/worst PNGs to {args.out}")
-    return 0
+    return _report_skipped()
 
 
 # -- benchmark ----------------------------------------------------------------------------------
@@ -248,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cyclegan-tf",
         description="CycleGAN in Keras 3: train, translate, inspect, export to TFLite, benchmark.",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -285,6 +303,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--cache", action="store_true", help="keep decoded images in memory")
     train.add_argument(
         "--sample-every", type=_positive_int, default=1, help="write a sample grid every N epochs"
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="also save the full training state every STEPS steps (0: at epoch ends only); "
+        "--resume then finishes the interrupted epoch's remaining steps",
     )
     train.add_argument("--no-validation", action="store_true", help="skip the test split")
     train.add_argument("--quiet", action="store_true", help="one line per epoch")
@@ -506,11 +532,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide C++ start-up chatter
+    from cyclegan_tf.data.images import DECODE_REPORT
+
+    DECODE_REPORT.clear()  # each command reports the files it skipped, and only those
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, FileExistsError, UsageError) as e:
         print(f"cyclegan-tf {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except (OSError, ArithmeticError) as e:  # disk full, read-only, NaN (NonFinite*Error)
+        print(f"cyclegan-tf {args.command}: stopped: {e}", file=sys.stderr)
+        if args.command == "train":
+            run = args.resume or args.out or os.path.join("runs", args.preset)
+            print(
+                f"the last complete checkpoint in {os.path.join(run, 'checkpoint')} is kept; "
+                f"fix the cause, then: cyclegan-tf train --resume {run}",
+                file=sys.stderr,
+            )
+        return EXIT_STOPPED
 
 
 if __name__ == "__main__":

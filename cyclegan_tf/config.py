@@ -197,9 +197,10 @@ class CycleGANConfig:
         return cls(**values)
 
     def save_json(self, path: str | os.PathLike) -> None:
-        with open(path, "w") as f:
-            json.dump(self.to_dict(), f, indent=2, sort_keys=True)
-            f.write("\n")
+        """Write the config atomically (a crash never leaves half a config.json)."""
+        from cyclegan_tf.atomic import write_text_atomically
+
+        write_text_atomically(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 
     @classmethod
     def load_json(cls, path: str | os.PathLike) -> CycleGANConfig:

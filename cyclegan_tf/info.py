@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 
-from cyclegan_tf.checkpoints import checkpoint_epoch, sidecar_path
+from cyclegan_tf.checkpoints import sidecar_path
 from cyclegan_tf.config import CycleGANConfig
 from cyclegan_tf.pretrained import describe_shipped, resolve_model
+from cyclegan_tf.training_state import checkpoint_epoch
 
 
 def parameter_counts(config: CycleGANConfig) -> dict[str, int]:

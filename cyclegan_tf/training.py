@@ -2,7 +2,8 @@
 
 Run folder layout:
     config.json                   the config the run was made with
-    checkpoint/                   full training state (BackupAndRestore), the epoch reached
+    checkpoint/                   full training state, saved atomically every epoch (and every
+                                  N steps with checkpoint_every): cyclegan_tf.training_state
     generator_ab.keras, .json     G (A->B) with its sidecar, rewritten every epoch
     generator_ba.keras, .json     F (B->A)
     losses.csv, losses.png        the loss log and its curves
@@ -23,13 +24,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cyclegan_tf.callbacks import LinearDecay, LossCurves, LossLog, SampleGrid, SaveGenerators
-from cyclegan_tf.checkpoints import CheckedBackupAndRestore, check_compatible
+from cyclegan_tf.callbacks import (
+    LinearDecay,
+    LossCurves,
+    LossLog,
+    SampleGrid,
+    SaveGenerators,
+    StopOnNonFinite,
+)
+from cyclegan_tf.checkpoints import check_compatible
 from cyclegan_tf.config import ARCHITECTURE_FIELDS, CycleGANConfig
 from cyclegan_tf.data import DECODE_REPORT, load_domains, paired_batches, unpaired_batches
 from cyclegan_tf.machine import record_machine
 from cyclegan_tf.model import CycleGAN
 from cyclegan_tf.precision import resolve_precision
+from cyclegan_tf.training_state import TrainingCheckpoint
 
 logger = logging.getLogger(__name__)
 SAMPLE_IMAGES = 3
@@ -119,14 +128,17 @@ def run_callbacks(
     sample_every: int = 1,
     tensorboard: bool = True,
     metrics: keras.callbacks.Callback | None = None,
+    checkpoint_every: int = 0,
 ) -> list[keras.callbacks.Callback]:
     """The callbacks of a run, in the order they must run at the end of an epoch.
 
-    `metrics` (a `TranslationMetrics`) runs before the CSV log, so its values are written.
+    The NaN stop comes first (a bad step is never checkpointed); `metrics` (a
+    `TranslationMetrics`) runs before the CSV log, so its values are written.
     """
     callbacks = [
+        StopOnNonFinite(),
         LinearDecay(),
-        CheckedBackupAndRestore(run_dir / "checkpoint", config),
+        TrainingCheckpoint(run_dir / "checkpoint", config, every_steps=checkpoint_every),
         *([metrics] if metrics is not None else []),
         LossLog(run_dir / "losses.csv"),
         LossCurves(run_dir / "losses.csv", run_dir / "losses.png"),
@@ -157,8 +169,13 @@ def train_run(
     eval_every: int = 1,
     eval_images: int = 64,
     inception_weights: str | None = None,
+    checkpoint_every: int = 0,
 ) -> keras.callbacks.History:
     """Train `config` into `run_dir` (see the module docstring), resuming where it stopped.
+
+    `checkpoint_every` N > 0 also saves the full state every N steps. A run resumed from a
+    mid-epoch state trains only the steps that epoch still had to do (on a fresh shuffle: the
+    data order of the interrupted epoch is not saved), then the remaining epochs.
 
     Every `eval_every` epochs (0: never) the first `eval_images` test pairs are translated and
     PSNR/SSIM against the truth are logged when the data is paired (the embedded dataset), and
@@ -189,14 +206,46 @@ def train_run(
         metrics = TranslationMetrics(
             images_a[:eval_images], images_b[:eval_images], eval_every, paired, extractor
         )
-    callbacks = run_callbacks(run_dir, config, images_a, images_b, sample_every, metrics=metrics)
-    history = model.fit(
-        train,
-        epochs=epochs or config.total_epochs,
+    callbacks = run_callbacks(
+        run_dir,
+        config,
+        images_a,
+        images_b,
+        sample_every,
+        metrics=metrics,
+        checkpoint_every=checkpoint_every,
+    )
+    fit = dict(
         validation_data=validation if validate else None,
         callbacks=callbacks + list(extra_callbacks or []),
         verbose=verbose,
     )
+    total_epochs = epochs or config.total_epochs
+    checkpoint = next(c for c in callbacks if isinstance(c, TrainingCheckpoint))
+    state = checkpoint.restore(model)
+    start, first_history, history = (state.epoch if state else 0), None, None
+    steps = int(train.cardinality())
+    if state and state.step and steps > 0 and start < total_epochs:
+        rest = max(steps - state.step, 0)
+        logger.info("finishing epoch %d: %d of its %d steps left", start + 1, rest, steps)
+        if rest:
+            first_history = model.fit(
+                train.take(rest), initial_epoch=start, epochs=start + 1, **fit
+            )
+        start += 1
+    if start < total_epochs:
+        history = model.fit(train, initial_epoch=start, epochs=total_epochs, **fit)
+    history = _merged(first_history, history)
     if DECODE_REPORT:
         logger.warning("%d unreadable image(s) were skipped", len(DECODE_REPORT))
     return history
+
+
+def _merged(first, second) -> keras.callbacks.History:
+    """One History of two fit calls (the end of a resumed epoch, then the rest)."""
+    if first is None or second is None:
+        return second or first or keras.callbacks.History()
+    for key, values in first.history.items():
+        second.history[key] = values + second.history.get(key, [])
+    second.epoch = first.epoch + second.epoch
+    return second

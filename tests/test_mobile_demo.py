@@ -76,9 +76,27 @@ def exports(tmp_path_factory):
     }
 
 
-def run_browser(site: Path, model: Path | None, photo: Path, out: Path, bad_file: Path) -> dict:
+def run_browser(
+    site: Path, model: Path | None, photo: Path, out: Path, bad_files: list[Path]
+) -> dict:
     """Serve the site (with `model`, or the model the build put there) and drive the page."""
-    return drive_page(site, model, out, ["--photo", str(photo), "--bad-file", str(bad_file)])
+    bad = [option for file in bad_files for option in ("--bad-file", str(file))]
+    return drive_page(site, model, out, ["--photo", str(photo), *bad])
+
+
+def write_bad_photos(folder: Path) -> list[Path]:
+    """What people pick that the page cannot use: text, an iPhone HEIC, 50 MB, 64 megapixels."""
+    from bad_inputs import png_bomb
+
+    notes, heic, huge, wide = (
+        folder / n for n in ("notes.jpg", "iphone.heic", "huge.jpg", "wide.png")
+    )
+    notes.write_text("this is not a picture")
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
+    with open(huge, "wb") as f:  # 50 MB (sparse: cheap to write)
+        f.truncate(50 * 2**20)
+    png_bomb(wide, side=8000)
+    return [notes, heic, huge, wide]
 
 
 def drive_page(site: Path, model: Path | None, out: Path, options: list[str]) -> dict:
@@ -128,10 +146,7 @@ def test_the_page_translates_a_photo_exactly_like_python_litert(
     photo = tmp_path / "selfie.png"
     pixels = render_photo(face_for(3, 2, 0), max(width, height))[:height, :width]
     Image.fromarray(pixels).save(photo)
-    bad_file = tmp_path / "notes.jpg"
-    bad_file.write_text("this is not a picture")
-
-    result = run_browser(site, model, photo, tmp_path / "browser", bad_file)
+    result = run_browser(site, model, photo, tmp_path / "browser", write_bad_photos(tmp_path))
 
     assert result["load_error"] is None, result["console"]
     assert result["offsite"] == [], "the page made requests off localhost"
@@ -156,7 +171,11 @@ def test_the_page_translates_a_photo_exactly_like_python_litert(
 
     assert result["offline_cached"] and result["offline_error"] is None  # offline after one visit
     assert result["offline_run"] == result["run"]["output"]
-    assert "could not be read as an image" in result["bad_file_error"]
+    errors = result["bad_file_errors"]
+    assert "could not be read as an image" in errors["notes.jpg"]
+    assert "is a HEIC photo" in errors["iphone.heic"] and "JPEG" in errors["iphone.heic"]
+    assert "is 50 MB; photos up to 40 MB" in errors["huge.jpg"]
+    assert "has 64 megapixels" in errors["wide.png"]
     assert "model/model.tflite failed to load" in result["broken_model_error"]
     assert "does not support WebAssembly SIMD" in result["no_simd_error"]
 
@@ -174,7 +193,7 @@ def test_the_site_serves_the_shipped_selfie2anime_model_by_default(site, tmp_pat
     bad_file = tmp_path / "notes.jpg"
     bad_file.write_text("this is not a picture")
 
-    result = run_browser(site, None, photo, tmp_path / "browser", bad_file)
+    result = run_browser(site, None, photo, tmp_path / "browser", [bad_file])
 
     assert result["load_error"] is None, result["console"]
     assert "int8, 256×256 px, uint8 input" in result["model_info"]

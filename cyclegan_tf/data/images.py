@@ -24,6 +24,13 @@ from PIL import Image, ImageOps
 logger = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
+# Photo formats people will drop into a folder that Pillow does not read without plug-ins:
+# reported by name instead of silently ignored.
+UNSUPPORTED_EXTENSIONS = {
+    ".heic": "HEIC (iPhone photos) is not supported: convert it to JPEG or PNG",
+    ".heif": "HEIF is not supported: convert it to JPEG or PNG",
+    ".avif": "AVIF is not supported: convert it to JPEG or PNG",
+}
 
 
 class ImageDecodeError(ValueError):
@@ -38,19 +45,27 @@ def list_images(folder: str | os.PathLike, strict: bool = False) -> list[str]:
     root = Path(folder)
     if not root.is_dir():
         raise ValueError(f"image folder {str(root)!r} does not exist or is not a folder")
-    paths = sorted(
-        str(p) for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-    )
+    # Folders are searched, not read (even one named x.jpg); anything else with an image
+    # extension is tried, so a broken link or an unreadable file is reported, not ignored.
+    candidates = sorted(p for p in root.rglob("*") if not p.is_dir())
     readable = []
-    for path in paths:  # opening reads the header only: cheap even for thousands of files
-        try:
-            with Image.open(path) as image:
-                image.size  # noqa: B018 - touches the header
-            readable.append(path)
-        except Exception as e:  # Pillow raises many kinds of errors for bad files
-            if strict:
-                raise ImageDecodeError(f"cannot read image {path}: {e}") from None
-            DECODE_REPORT.add(path, e)
+    for p in candidates:
+        path, suffix = str(p), p.suffix.lower()
+        if suffix in UNSUPPORTED_EXTENSIONS:
+            error: Exception = ValueError(UNSUPPORTED_EXTENSIONS[suffix])
+        elif suffix not in IMAGE_EXTENSIONS:
+            continue
+        else:
+            try:  # opening reads the header only: cheap even for thousands of files
+                with Image.open(path) as image:
+                    image.size  # noqa: B018 - touches the header
+                readable.append(path)
+                continue
+            except Exception as e:  # Pillow raises many kinds of errors for bad files
+                error = e
+        if strict:
+            raise ImageDecodeError(f"cannot read image {path}: {error}") from None
+        DECODE_REPORT.add(path, error)
     if not readable:
         raise ValueError(
             f"image folder {str(root)!r} holds no readable image "

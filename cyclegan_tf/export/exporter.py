@@ -21,7 +21,7 @@ import numpy as np
 
 from cyclegan_tf import registry
 from cyclegan_tf.checkpoints import load_generator
-from cyclegan_tf.data.images import list_images, load_rgb
+from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
 from cyclegan_tf.data.pipeline import center_square
 from cyclegan_tf.data.synthetic import face_for, render_anime, render_photo
 from cyclegan_tf.export.litert import TFLiteModel, count_macs, float_ops, op_counts
@@ -97,7 +97,15 @@ def load_domain_images(
     if folder is None:
         render = render_photo if domain == "A" else render_anime
         return [render(face_for(seed, 2, i), size) for i in range(count)]
-    return [center_square(load_rgb(path), size) for path in list_images(folder)[:count]]
+    images = []
+    for path in list_images(folder):  # unreadable files are reported and skipped
+        if len(images) == count:
+            break
+        try:
+            images.append(center_square(load_rgb(path), size))
+        except ImageDecodeError as e:
+            DECODE_REPORT.add(path, e)
+    return images
 
 
 def export_generator(

@@ -166,14 +166,37 @@ function show(state) {
   after.toBlob((blob) => ($("save").href = URL.createObjectURL(blob)), "image/png");
 }
 
+// Bigger files are refused before decoding (a phone's photo is 2-12 MB), and decoded photos over
+// MAX_PIXELS are let go at once: a tab holding a 400-megapixel bitmap is killed on a phone.
+const MAX_PHOTO_MB = 40;
+const MAX_PIXELS = 50e6;
+
 async function onPhoto(state, file) {
   if (!file) return;
   $("error").hidden = true;
+  if (file.size > MAX_PHOTO_MB * 2 ** 20) {
+    const mb = (file.size / 2 ** 20).toFixed(0);
+    showError(`"${file.name}" is ${mb} MB; photos up to ${MAX_PHOTO_MB} MB are accepted. Please choose a smaller copy.`);
+    return;
+  }
   let bitmap;
   try {
     bitmap = await createImageBitmap(file);
   } catch {
-    showError(`"${file.name}" could not be read as an image. Please choose a JPEG, PNG or WebP photo.`);
+    if (/\.(heic|heif)$/i.test(file.name) || /image\/hei[cf]/i.test(file.type)) {
+      showError(
+        `"${file.name}" is a HEIC photo, which this browser cannot read. Choose a JPEG copy ` +
+          "(on an iPhone: Settings → Camera → Formats → Most Compatible, or share it as JPEG).",
+      );
+    } else {
+      showError(`"${file.name}" could not be read as an image. Please choose a JPEG, PNG or WebP photo.`);
+    }
+    return;
+  }
+  if (bitmap.width * bitmap.height > MAX_PIXELS) {
+    const mp = ((bitmap.width * bitmap.height) / 1e6).toFixed(0);
+    bitmap.close();
+    showError(`"${file.name}" has ${mp} megapixels; photos up to ${MAX_PIXELS / 1e6} megapixels are accepted.`);
     return;
   }
   const size = state.meta.input.shape[1];

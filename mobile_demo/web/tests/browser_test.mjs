@@ -2,7 +2,7 @@
 // download) and write what happened to a JSON file for the Python test to check.
 //
 //   node tests/browser_test.mjs --url http://127.0.0.1:8000/ --photo face.png --out results/
-//        [--bad-file notes.txt] [--benchmark 20] [--chromium /usr/bin/chromium]
+//        [--bad-file notes.txt ...] [--benchmark 20] [--chromium /usr/bin/chromium]
 //
 // Records: the input tensor the page fed the model and its output, the inference time, every
 // request the page made (to prove none leaves localhost), a phone screenshot, and the sentences
@@ -17,7 +17,7 @@ const { values: args } = parseArgs({
     url: { type: "string" },
     photo: { type: "string" },
     out: { type: "string" },
-    "bad-file": { type: "string" },
+    "bad-file": { type: "string", multiple: true },
     benchmark: { type: "string", default: "0" },
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
     timeout: { type: "string", default: "120000" },
@@ -145,11 +145,18 @@ async function mainFlow() {
       result.offline_run = await page.evaluate(() => window.demo.runs[0]?.output ?? null);
     }
     await context.setOffline(false);
-    if (args["bad-file"]) {
-      await page.setInputFiles("#picker", args["bad-file"]);
+    // Files the page must answer with a sentence, each within the timeout (no hang).
+    result.bad_file_errors = {};
+    for (const file of args["bad-file"] ?? []) {
+      await page.evaluate(() => {
+        document.getElementById("error").hidden = true;
+        window.demo.error = null;
+      });
+      await page.setInputFiles("#picker", file);
       await page.waitForFunction(() => !document.getElementById("error").hidden, null, { timeout });
-      result.bad_file_error = await page.textContent("#error");
+      result.bad_file_errors[file.split("/").pop()] = await page.textContent("#error");
     }
+    result.bad_file_error = Object.values(result.bad_file_errors)[0] ?? null;
   }
   await context.close();
 
