@@ -51,11 +51,11 @@ def main(argv=None) -> int:
     import numpy as np
     from machine import describe_machine, markdown_machine
 
-    from cyclegan_tf.checkpoints import load_generator
-    from cyclegan_tf.export.exporter import load_domain_images, psnr
+    from cyclegan_tf.checkpoints import load_generator, resolve_generator_path
+    from cyclegan_tf.export.exporter import load_domain_images
     from cyclegan_tf.export.litert import TFLiteModel, float_ops
     from cyclegan_tf.export.tflite import convert_generator, from_model_output, to_model_input
-    from cyclegan_tf.translate import resolve_generator_path
+    from cyclegan_tf.imaging import mean_psnr as psnr
 
     generator, _ = load_generator(resolve_generator_path(args.run, None))
     calibration = load_domain_images(args.calibration, args.size, 200)

@@ -2,7 +2,7 @@
 
 Publishable photos (NASA's public-domain astronaut portrait, a wide shot made from it, a drawn
 face), with and without face framing, through the Keras generator and the int8 `.tflite`
-(`cyclegan_tf.pretrained.demo`).
+(`cyclegan_tf.demo`).
 
     python benchmarks/pretrained_grid.py --out docs/pretrained_grid.png
 """
@@ -15,7 +15,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from cyclegan_tf.pretrained.demo import demo_rows, save_demo_grid  # noqa: E402
+from cyclegan_tf.demo import demo_rows, save_demo_grid  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -25,6 +25,7 @@ from machine import describe_machine, markdown_machine  # noqa: E402
 from report import write_report  # noqa: E402
 
 from cyclegan_tf.config import CycleGANConfig  # noqa: E402
+from cyclegan_tf.networks import layers  # noqa: E402
 from cyclegan_tf.training import build_model  # noqa: E402
 
 
@@ -89,6 +90,12 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--precisions", default="float32,mixed_bfloat16")
     parser.add_argument("--jit", default="off,on", help="XLA settings to try: off, on or both")
+    parser.add_argument(
+        "--instance-norm",
+        default="plain",
+        help="instance-norm backward to try: plain (autodiff, the default) or fused (closed "
+        "form), comma-separated",
+    )
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads (0: all)")
@@ -101,20 +108,28 @@ def main(argv=None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
     results = []
-    for precision in args.precisions.split(","):
-        for jit in args.jit.split(","):
-            config = CycleGANConfig(
-                generator=args.generator,
-                discriminator=args.discriminator,
-                ngf=args.ngf,
-                ndf=args.ndf,
-                crop_size=args.size,
-                load_size=args.size,
-                batch_size=args.batch_size,
-                precision=precision,
-            )
-            print(f"{precision}, XLA {jit}:")
-            results.append(measure(config, jit == "on", args.warmup, args.steps))
+    variants = [
+        (precision, jit, norm)
+        for precision in args.precisions.split(",")
+        for jit in args.jit.split(",")
+        for norm in args.instance_norm.split(",")
+    ]
+    for precision, jit, norm in variants:
+        config = CycleGANConfig(
+            generator=args.generator,
+            discriminator=args.discriminator,
+            ngf=args.ngf,
+            ndf=args.ndf,
+            crop_size=args.size,
+            load_size=args.size,
+            batch_size=args.batch_size,
+            precision=precision,
+        )
+        print(f"{precision}, XLA {jit}, instance norm backward {norm}:")
+        layers.FUSED_GRADIENT = norm == "fused"
+        result = measure(config, jit == "on", args.warmup, args.steps)
+        results.append({**result, "instance_norm": norm})
+    layers.FUSED_GRADIENT = False
     keras.mixed_precision.set_global_policy("float32")
     report = {
         "benchmark": "train_throughput",
@@ -138,12 +153,13 @@ def to_markdown(report: dict) -> str:
         "",
         "The PyTorch reference, side by side: `benchmarks/train_vs_pytorch.py`.",
         "",
-        "| precision | XLA | s/step (median) | s/step (min) | images/s |",
-        "| --- | --- | ---: | ---: | ---: |",
+        "| precision | XLA | instance-norm backward | s/step (median) | s/step (min) | images/s |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
     ]
     for r in report["results"]:
         lines.append(
             f"| {r['precision']} | {'on' if r['jit_compile'] else 'off'} | "
+            f"{r.get('instance_norm', 'plain')} | "
             f"{r['median_s_per_step']:.3f} | {r['min_s_per_step']:.3f} | {r['images_per_s']:.2f} |"
         )
     return "\n".join(lines) + "\n"

@@ -17,7 +17,9 @@ import numpy as np
 
 from cyclegan_tf.checkpoints import save_generator
 from cyclegan_tf.imaging import model_to_uint8, uint8_to_model
+from cyclegan_tf.inference import translate_batch
 from cyclegan_tf.plots import save_image_grid, save_loss_curves
+from cyclegan_tf.run_folder import RunFolder
 
 
 def lr_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
@@ -71,15 +73,6 @@ class LinearDecay(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["lr"] = float(self.model.gen_optimizer.learning_rate.numpy())
-
-
-def translate_batch(generator: keras.Model, images: np.ndarray, batch_size: int = 8) -> np.ndarray:
-    """Run a generator over float images in [-1, 1] and return uint8 images."""
-    outputs = [
-        np.asarray(generator(images[i : i + batch_size], training=False), np.float32)
-        for i in range(0, len(images), batch_size)
-    ]
-    return model_to_uint8(np.concatenate(outputs))
 
 
 def save_translation_grid(
@@ -184,13 +177,13 @@ class SaveGenerators(keras.callbacks.Callback):
 
     def __init__(self, folder: str | os.PathLike):
         super().__init__()
-        self.folder = Path(folder)
+        self.run = RunFolder(folder)
 
     def on_epoch_end(self, epoch, logs=None):
         config = self.model.config
         save_generator(
-            self.model.generator_ab, self.folder / "generator_ab.keras", config, "AtoB", epoch + 1
+            self.model.generator_ab, self.run.generator("AtoB"), config, "AtoB", epoch + 1
         )
         save_generator(
-            self.model.generator_ba, self.folder / "generator_ba.keras", config, "BtoA", epoch + 1
+            self.model.generator_ba, self.run.generator("BtoA"), config, "BtoA", epoch + 1
         )

@@ -19,14 +19,20 @@ from typing import Any
 
 import keras
 
-from cyclegan_tf import networks  # noqa: F401 - registers the custom layers for loading
+from cyclegan_tf import (
+    networks,  # noqa: F401 - registers the custom layers for loading
+    registry,
+)
 from cyclegan_tf.atomic import replaced_atomically, write_text_atomically
 from cyclegan_tf.config import CycleGANConfig
+from cyclegan_tf.errors import UserError
+from cyclegan_tf.pretrained import resolve_model
+from cyclegan_tf.run_folder import RunFolder
 
-DIRECTIONS = ("AtoB", "BtoA")
+DIRECTIONS = registry.DIRECTIONS
 
 
-class IncompatibleCheckpointError(ValueError):
+class IncompatibleCheckpointError(UserError, ValueError):
     """A checkpoint made with another architecture than the model it would be loaded into."""
 
 
@@ -63,6 +69,25 @@ class GeneratorInfo:
             "input_range": [-1.0, 1.0],
             "output_range": [-1.0, 1.0],
         }
+
+
+def resolve_generator_path(model: str | os.PathLike, direction: str | None) -> Path:
+    """A generator `.keras` file from a run folder (by direction), a shipped model's name, or the
+    file itself."""
+    model = resolve_model(model)
+    if direction is not None and direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
+    if model.is_dir():
+        path = RunFolder(model).generator(direction or "AtoB")
+        name = path.name
+        if not path.is_file():
+            raise FileNotFoundError(f"run folder {model} has no {name} (has it finished an epoch?)")
+        return path
+    if model.suffix != ".keras" or not model.is_file():
+        raise FileNotFoundError(
+            f"model {model} is neither a run folder, a .keras file nor a shipped model's name"
+        )
+    return model
 
 
 def sidecar_path(model_path: str | os.PathLike) -> Path:

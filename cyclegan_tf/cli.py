@@ -11,20 +11,20 @@ Example:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from cyclegan_tf import registry
-from cyclegan_tf.config import PRESETS, CycleGANConfig, config_fields
+from cyclegan_tf.config import PRESETS, CycleGANConfig, config_fields, field_choices
+from cyclegan_tf.errors import UserError
 from cyclegan_tf.evaluation.features import DEFAULT_FEATURES, FEATURE_NETWORKS
 
 logger = logging.getLogger("cyclegan_tf")
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A bad option or path: printed as one line, exit status 2."""
 
 
@@ -53,17 +53,21 @@ def _report_skipped() -> int:
     return EXIT_SKIPPED
 
 
+class DefaultsOnceHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: X)" only where there is a default worth saying and the help text does
+    not already say it (no "(default: None)", no "(default: False)" on a switch)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        if "(paper:" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def _option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
-
-
-def _choices(field: dataclasses.Field):
-    choices = field.metadata.get("choices")
-    if choices == "generators":
-        return registry.generator_names()
-    if choices == "discriminators":
-        return registry.discriminator_names()
-    return list(choices) if choices else None
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +75,17 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("hyperparameters (defaults: the paper's, or the preset's)")
     for field in config_fields():
         help_text = f"{field.metadata['help']} (paper: {field.default})"
+        if field.type in ("bool", bool) and field.name.startswith("no_"):
+            # A negative switch (--no-flip): one flag; the preset's value when absent.
+            group.add_argument(
+                _option_name(field.name),
+                dest=field.name,
+                default=None,
+                action="store_const",
+                const=True,
+                help=field.metadata["help"],
+            )
+            continue
         if field.type in ("bool", bool):
             group.add_argument(
                 _option_name(field.name),
@@ -86,9 +101,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
             dest=field.name,
             type=kind,
             default=None,
-            choices=_choices(field),
+            choices=field_choices(field),
             help=help_text,
-            metavar=None if _choices(field) else field.name.upper(),
+            metavar=None if field_choices(field) else field.name.upper(),
         )
 
 
@@ -162,7 +177,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 # -- demo ---------------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cyclegan_tf.pretrained.demo import run_demo
+    from cyclegan_tf.demo import run_demo
 
     written = run_demo(args.out, args.model)
     print(f"wrote {written[0]} (the whole picture) and {len(written) - 1} more PNGs to {args.out}")
@@ -227,24 +242,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 # -- evaluate -----------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from cyclegan_tf.evaluation.evaluate import evaluate_model, to_markdown
-    from cyclegan_tf.evaluation.features import FeatureWeightsError
 
-    try:
-        result = evaluate_model(
-            args.model,
-            args.data,
-            args.out,
-            direction=args.direction,
-            size=args.size,
-            max_images=args.max_images,
-            paired=args.paired,
-            features=None if args.no_features else args.features,
-            inception_weights=args.inception_weights,
-            kid_subsets=args.kid_subsets,
-            probe_images=args.probe_images,
-        )
-    except FeatureWeightsError as e:
-        raise UsageError(str(e)) from None
+    result = evaluate_model(
+        args.model,
+        args.data,
+        args.out,
+        direction=args.direction,
+        size=args.size,
+        max_images=args.max_images,
+        paired=args.paired,
+        features=None if args.no_features else args.features,
+        inception_weights=args.inception_weights,
+        kid_subsets=args.kid_subsets,
+        probe_images=args.probe_images,
+    )
     print(to_markdown(result))
     print(f"wrote evaluation.json, evaluation.md and best/worst PNGs to {args.out}")
     return _report_skipped()
@@ -270,10 +281,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    _add_train_command(commands)
+    _add_translate_command(commands)
+    _add_demo_command(commands)
+    _add_faces_command(commands)
+    _add_info_command(commands)
+    _add_export_command(commands)
+    _add_evaluate_command(commands)
+    _add_benchmark_command(commands)
+    return parser
+
+
+def _add_train_command(commands) -> None:
+    """The `train` subcommand's options."""
     train = commands.add_parser(
         "train",
         help="train a CycleGAN (default: embedded dataset)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsOnceHelpFormatter,
     )
     train.add_argument(
         "--preset",
@@ -331,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_options(train)
     train.set_defaults(func=cmd_train)
 
+
+def _add_translate_command(commands) -> None:
+    """The `translate` subcommand's options."""
     translate = commands.add_parser("translate", help="translate image files or folders")
     translate.add_argument(
         "model",
@@ -340,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--out", required=True, help="folder for the translations")
     translate.add_argument(
         "--direction",
-        choices=["AtoB", "BtoA"],
+        choices=registry.DIRECTIONS,
         help="with a run folder: which generator (default AtoB)",
     )
     translate.add_argument(
@@ -369,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     translate.set_defaults(func=cmd_translate)
 
+
+def _add_demo_command(commands) -> None:
+    """The `demo` subcommand's options."""
     demo = commands.add_parser(
         "demo",
         help="the shipped photo->anime model on sample photos that ship with it (no download)",
@@ -377,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--model", default="selfie2anime-mobile", help="a shipped model's name")
     demo.set_defaults(func=cmd_demo)
 
+
+def _add_faces_command(commands) -> None:
+    """The `faces` subcommand's options."""
     faces = commands.add_parser(
         "faces",
         help="prepare a photo folder for training: one aligned face crop per photo",
@@ -392,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     faces.set_defaults(func=cmd_faces)
 
+
+def _add_info_command(commands) -> None:
+    """The `info` subcommand's options."""
     info = commands.add_parser(
         "info", help="config, parameter counts and epoch of a run/model; the shipped models"
     )
@@ -403,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.set_defaults(func=cmd_info)
 
+
+def _add_export_command(commands) -> None:
+    """The `export` subcommand's options."""
     export = commands.add_parser("export", help="export a generator to .tflite (+ parity report)")
     export.add_argument(
         "model",
@@ -411,12 +450,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="folder for the exported files")
     export.add_argument(
         "--direction",
-        choices=["AtoB", "BtoA"],
+        choices=registry.DIRECTIONS,
         help="with a run folder: which generator (default AtoB, photo->anime)",
     )
-    export.add_argument(
-        "--quantize", default="all", choices=["fp32", "fp16", "dynamic", "int8", "all"]
-    )
+    export.add_argument("--quantize", default="all", choices=[*registry.QUANTIZATIONS, "all"])
     export.add_argument(
         "--size",
         type=_positive_int,
@@ -426,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--io",
         default="float",
-        choices=["float", "uint8"],
+        choices=registry.IO_TYPES,
         help="float: [-1, 1] tensors; uint8: RGB bytes in and out",
     )
     export.add_argument(
@@ -448,6 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(func=cmd_export)
 
+
+def _add_evaluate_command(commands) -> None:
+    """The `evaluate` subcommand's options."""
     evaluate = commands.add_parser(
         "evaluate", help="PSNR/SSIM vs truth, cycle error, FID/KID of a model or .tflite"
     )
@@ -460,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", default="synthetic", help="data spec whose test split is used (as for train)"
     )
     evaluate.add_argument("--out", required=True, help="folder for evaluation.json/.md and PNGs")
-    evaluate.add_argument("--direction", choices=["AtoB", "BtoA"], help="only this direction")
+    evaluate.add_argument("--direction", choices=registry.DIRECTIONS, help="only this direction")
     evaluate.add_argument(
         "--size",
         type=_positive_int,
@@ -504,6 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(func=cmd_evaluate)
 
+
+def _add_benchmark_command(commands) -> None:
+    """The `benchmark` subcommand's options."""
     bench = commands.add_parser("benchmark", help="LiteRT latency of .tflite files, side by side")
     bench.add_argument("models", nargs="+", help=".tflite files (ours and peers)")
     bench.add_argument("--threads", type=_positive_int, nargs="+", default=[1, 2])
@@ -511,7 +554,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=_positive_int, default=10)
     bench.add_argument("--out", default="benchmark", help="output path stem (.json/.md/.png)")
     bench.set_defaults(func=cmd_benchmark)
-    return parser
 
 
 def _positive_int(text: str) -> int:
@@ -537,7 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     DECODE_REPORT.clear()  # each command reports the files it skipped, and only those
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, UsageError) as e:
+    except (UserError, ValueError, FileNotFoundError, FileExistsError) as e:
         print(f"cyclegan-tf {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except (OSError, ArithmeticError) as e:  # disk full, read-only, NaN (NonFinite*Error)

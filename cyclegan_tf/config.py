@@ -52,97 +52,81 @@ class CycleGANConfig:
     # Networks
     generator: str = _opt("resnet_9blocks", "generator architecture", choices="generators")
     discriminator: str = _opt("basic", "discriminator architecture", choices="discriminators")
-    ngf: int = _opt(64, "generator filters in the first conv layer")
-    ndf: int = _opt(64, "discriminator filters in the first conv layer")
-    n_layers_d: int = _opt(3, "conv layers of the 'n_layers' discriminator ('basic' uses 3)")
+    ngf: int = _opt(64, "generator filters in the first conv layer", minimum=1)
+    ndf: int = _opt(64, "discriminator filters in the first conv layer", minimum=1)
+    n_layers_d: int = _opt(
+        3, "conv layers of the 'n_layers' discriminator ('basic' uses 3)", minimum=1
+    )
     norm: str = _opt("instance", "normalization layer", choices=NORMS)
     use_dropout: bool = _opt(False, "dropout (0.5) in the generator, as pix2pix")
     init_type: str = _opt("normal", "weight initialization", choices=INIT_TYPES)
-    init_gain: float = _opt(0.02, "scale of the weight initialization")
-    channels: int = _opt(3, "image channels of both domains")
+    init_gain: float = _opt(0.02, "scale of the weight initialization", minimum=0)
+    channels: int = _opt(3, "image channels of both domains", minimum=1)
     # Objective
     gan_mode: str = _opt("lsgan", "adversarial loss", choices=GAN_MODES)
-    lambda_gan: float = _opt(1.0, "weight of the adversarial terms (0 switches them off)")
-    lambda_a: float = _opt(10.0, "weight of the forward cycle loss A->B->A (0 switches it off)")
-    lambda_b: float = _opt(10.0, "weight of the backward cycle loss B->A->B (0 switches it off)")
-    lambda_identity: float = _opt(
-        0.5, "identity loss weight, as a fraction of lambda_a/lambda_b (0 switches it off)"
+    lambda_gan: float = _opt(
+        1.0, "weight of the adversarial terms (0 switches them off)", minimum=0
     )
-    lambda_gp: float = _opt(10.0, "gradient penalty weight for gan_mode 'wgan-gp'")
+    lambda_a: float = _opt(
+        10.0, "weight of the forward cycle loss A->B->A (0 switches it off)", minimum=0
+    )
+    lambda_b: float = _opt(
+        10.0, "weight of the backward cycle loss B->A->B (0 switches it off)", minimum=0
+    )
+    lambda_identity: float = _opt(
+        0.5,
+        "identity loss weight, as a fraction of lambda_a/lambda_b (0 switches it off)",
+        minimum=0,
+    )
+    lambda_gp: float = _opt(10.0, "gradient penalty weight for gan_mode 'wgan-gp'", minimum=0)
     pool_size: int = _opt(
-        50, "generated images kept per direction for the discriminators (0: none)"
+        50, "generated images kept per direction for the discriminators (0: none)", minimum=0
     )
     # Optimization
-    lr: float = _opt(2e-4, "initial Adam learning rate, generators and discriminators")
-    beta_1: float = _opt(0.5, "Adam beta_1")
-    beta_2: float = _opt(0.999, "Adam beta_2")
-    n_epochs: int = _opt(100, "epochs at the initial learning rate")
-    n_epochs_decay: int = _opt(100, "epochs of linear decay of the learning rate to zero")
-    batch_size: int = _opt(1, "images per domain in a batch")
+    lr: float = _opt(2e-4, "initial Adam learning rate, generators and discriminators", minimum=0)
+    beta_1: float = _opt(0.5, "Adam beta_1", minimum=0, below=1)
+    beta_2: float = _opt(0.999, "Adam beta_2", minimum=0, below=1)
+    n_epochs: int = _opt(100, "epochs at the initial learning rate", minimum=0)
+    n_epochs_decay: int = _opt(
+        100, "epochs of linear decay of the learning rate to zero", minimum=0
+    )
+    batch_size: int = _opt(1, "images per domain in a batch", minimum=1)
     precision: str = _opt(
         "float32",
         "compute precision; auto: mixed_bfloat16 on a CPU with native bf16 (AVX512-BF16/AMX), "
         "mixed_float16 on a GPU of compute capability >= 7.0, float32 otherwise",
         choices=PRECISIONS,
     )
-    seed: int = _opt(0, "random seed for weights, data order and augmentation")
+    seed: int = _opt(0, "random seed for weights, data order and augmentation", minimum=0)
     # Data
     data: str = _opt(
         "synthetic",
         "dataset: a folder in the trainA/trainB layout, 'A_DIR,B_DIR', 'tfds:cycle_gan/NAME' "
         "or 'synthetic' (embedded, no download)",
     )
-    load_size: int = _opt(286, "images are resized to this size before cropping")
-    crop_size: int = _opt(256, "training images are cropped to this size")
+    load_size: int = _opt(286, "images are resized to this size before cropping", minimum=1)
+    crop_size: int = _opt(256, "training images are cropped to this size", minimum=1)
     preprocess: str = _opt("resize_and_crop", "preprocessing mode", choices=PREPROCESS_MODES)
     no_flip: bool = _opt(False, "disable random horizontal flips")
-    max_dataset_size: int = _opt(0, "use at most this many images per domain (0: all)")
-    synthetic_size: int = _opt(400, "images per domain in the embedded synthetic training set")
+    max_dataset_size: int = _opt(0, "use at most this many images per domain (0: all)", minimum=0)
+    synthetic_size: int = _opt(
+        400, "images per domain in the embedded synthetic training set", minimum=1
+    )
 
     def __post_init__(self) -> None:
         self.validate()
 
     # -- validation ---------------------------------------------------------------------------
     def validate(self) -> None:
-        """Raise a ValueError naming the option, the bad value and what is allowed."""
-        _check_choice("generator", self.generator, registry.generator_names())
-        _check_choice("discriminator", self.discriminator, registry.discriminator_names())
-        _check_choice("norm", self.norm, NORMS)
-        _check_choice("init_type", self.init_type, INIT_TYPES)
-        _check_choice("gan_mode", self.gan_mode, GAN_MODES)
-        _check_choice("precision", self.precision, PRECISIONS)
-        _check_choice("preprocess", self.preprocess, PREPROCESS_MODES)
-        for name in (
-            "ngf",
-            "ndf",
-            "n_layers_d",
-            "channels",
-            "batch_size",
-            "load_size",
-            "crop_size",
-            "synthetic_size",
-        ):
-            _check_positive(name, getattr(self, name))
-        for name in ("n_epochs", "n_epochs_decay", "pool_size", "max_dataset_size"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in (
-            "lambda_gan",
-            "lambda_a",
-            "lambda_b",
-            "lambda_identity",
-            "lambda_gp",
-            "lr",
-            "init_gain",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        """Raise a ValueError naming the option, the bad value and what is allowed.
+
+        Each field's own rule (choices, minimum, below) is declared beside it; the rules that
+        tie fields together follow.
+        """
+        for f in dataclasses.fields(self):
+            _check_field(f, getattr(self, f.name))
         if self.n_epochs + self.n_epochs_decay == 0:
             raise ValueError("n_epochs + n_epochs_decay must be at least 1")
-        if not 0 <= self.beta_1 < 1 or not 0 <= self.beta_2 < 1:
-            raise ValueError(
-                f"beta_1 and beta_2 must be in [0, 1), got {self.beta_1}, {self.beta_2}"
-            )
         if "crop" in self.preprocess and self.crop_size > self.load_size:
             raise ValueError(
                 f"crop_size ({self.crop_size}) must not be larger than load_size "
@@ -259,11 +243,29 @@ def _check_field_names(values: dict[str, Any]) -> None:
         raise ValueError(f"unknown config option(s) {unknown}; known options: {sorted(known)}")
 
 
+def field_choices(f: dataclasses.Field) -> list[str] | None:
+    """The allowed values of a field, with the registry's names resolved."""
+    choices = f.metadata.get("choices")
+    if choices == "generators":
+        return registry.generator_names()
+    if choices == "discriminators":
+        return registry.discriminator_names()
+    return list(choices) if choices else None
+
+
+def _check_field(f: dataclasses.Field, value: Any) -> None:
+    choices = field_choices(f)
+    if choices is not None:
+        _check_choice(f.name, value, choices)
+    minimum, below = f.metadata.get("minimum"), f.metadata.get("below")
+    if minimum == 1 and f.type in ("int", int) and value < 1:
+        raise ValueError(f"{f.name} must be a positive integer, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{f.name} must be >= {minimum}, got {value}")
+    if below is not None and not value < below:
+        raise ValueError(f"{f.name} must be below {below}, got {value}")
+
+
 def _check_choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
-
-
-def _check_positive(name: str, value: int) -> None:
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value}")

@@ -75,8 +75,11 @@ class ImagePool(keras.layers.Layer):
         slot = ops.where(filling, count, random_slot)
         stored = ops.take(self.images.value, slot, axis=0)
         write = ops.logical_or(filling, swap)
-        updated = ops.scatter_update(self.images.value, ops.reshape(slot, (1, 1)), image[None])
-        self.images.assign(ops.where(write, updated, self.images.value))
+        # Only the slot is written (the image, or what it held): rewriting the whole pool per
+        # image (scatter into a copy, then a select over it) took 11% of the phone recipe's
+        # step (benchmarks/results/profile_step_mobile128.md) and grows with the image size.
+        kept = ops.where(write, image, stored)
+        self.images.value.scatter_update(tf.IndexedSlices(kept[None], slot[None]))
         self.count.assign(ops.minimum(count + 1, self.pool_size))
         return ops.where(swap, stored, image)
 

@@ -8,6 +8,7 @@ import os
 from cyclegan_tf.checkpoints import sidecar_path
 from cyclegan_tf.config import CycleGANConfig
 from cyclegan_tf.pretrained import describe_shipped, resolve_model
+from cyclegan_tf.run_folder import RunFolder
 from cyclegan_tf.training_state import checkpoint_epoch
 
 
@@ -27,11 +28,11 @@ def describe(path: str | os.PathLike | None = None) -> str:
         return describe_shipped()
     path = resolve_model(path)
     if path.is_dir():
-        config_path = path / "config.json"
+        config_path = RunFolder(path).config
         if not config_path.is_file():
             raise FileNotFoundError(f"{path} has no config.json: not a cyclegan-tf run folder")
         config = CycleGANConfig.load_json(config_path)
-        epoch = checkpoint_epoch(path / "checkpoint")
+        epoch = checkpoint_epoch(RunFolder(path).checkpoint)
         header = [
             f"run folder: {path}",
             f"epochs completed: {epoch if epoch is not None else 0} of {config.total_epochs}",

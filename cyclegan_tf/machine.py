@@ -11,13 +11,13 @@ import datetime
 import logging
 import os
 import platform
-from pathlib import Path
+
+from cyclegan_tf.run_folder import RunFolder
 
 logger = logging.getLogger(__name__)
 
 # CPU flags that change how fast (or whether) a precision trains.
 NOTABLE_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "amx_int8", "fma")
-MACHINE_LOG = "machine.log"
 
 
 def cpu_model() -> str:
@@ -62,7 +62,7 @@ def record_machine(
 ) -> str | None:
     """Append this machine (and the precision the run resolved to, e.g. 'auto -> float32') to
     the run's log; return a warning when a resume changed CPU kind."""
-    path = Path(run_dir) / MACHINE_LOG
+    path = RunFolder(run_dir).machine_log
     signature = cpu_signature()
     previous = None
     if path.exists():

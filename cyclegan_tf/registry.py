@@ -15,6 +15,12 @@ GENERATORS: dict[str, int] = {
     "mobile": 4,
 }
 DISCRIMINATORS: tuple[str, ...] = ("basic", "n_layers", "pixel")
+# Which generator of a run: photo -> anime is AtoB.
+DIRECTIONS: tuple[str, ...] = ("AtoB", "BtoA")
+# The .tflite variants `export` writes; each has its recipe in `export/tflite.QUANTIZATION_RECIPES`.
+QUANTIZATIONS: tuple[str, ...] = ("fp32", "fp16", "dynamic", "int8")
+# What an exported model takes and returns: floats in [-1, 1], or RGB bytes.
+IO_TYPES: tuple[str, ...] = ("float", "uint8")
 
 
 def generator_names() -> list[str]:

@@ -38,6 +38,7 @@ from cyclegan_tf.data import DECODE_REPORT, load_domains, paired_batches, unpair
 from cyclegan_tf.machine import record_machine
 from cyclegan_tf.model import CycleGAN
 from cyclegan_tf.precision import resolve_precision
+from cyclegan_tf.run_folder import RunFolder
 from cyclegan_tf.training_state import TrainingCheckpoint
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def prepare_run_dir(run_dir: str | os.PathLike, config: CycleGANConfig, resume: 
     config with the same architecture.
     """
     run_dir = Path(run_dir)
-    saved = run_dir / "config.json"
+    saved = RunFolder(run_dir).config
     if saved.exists():
         if not resume:
             raise FileExistsError(
@@ -108,7 +109,7 @@ def prepare_run_dir(run_dir: str | os.PathLike, config: CycleGANConfig, resume: 
 
 def resume_config(run_dir: str | os.PathLike, **overrides) -> CycleGANConfig:
     """The saved config of a run with some fields changed; architecture changes are refused."""
-    saved = CycleGANConfig.load_json(Path(run_dir) / "config.json")
+    saved = CycleGANConfig.load_json(RunFolder(run_dir).config)
     changed = sorted(
         k for k in overrides if k in ARCHITECTURE_FIELDS and overrides[k] != getattr(saved, k)
     )
@@ -135,20 +136,19 @@ def run_callbacks(
     The NaN stop comes first (a bad step is never checkpointed); `metrics` (a
     `TranslationMetrics`) runs before the CSV log, so its values are written.
     """
+    run = RunFolder(run_dir)
     callbacks = [
         StopOnNonFinite(),
         LinearDecay(),
-        TrainingCheckpoint(run_dir / "checkpoint", config, every_steps=checkpoint_every),
+        TrainingCheckpoint(run.checkpoint, config, every_steps=checkpoint_every),
         *([metrics] if metrics is not None else []),
-        LossLog(run_dir / "losses.csv"),
-        LossCurves(run_dir / "losses.csv", run_dir / "losses.png"),
-        SampleGrid(
-            images_a[:SAMPLE_IMAGES], images_b[:SAMPLE_IMAGES], run_dir / "samples", sample_every
-        ),
+        LossLog(run.losses_csv),
+        LossCurves(run.losses_csv, run.losses_png),
+        SampleGrid(images_a[:SAMPLE_IMAGES], images_b[:SAMPLE_IMAGES], run.samples, sample_every),
         SaveGenerators(run_dir),
     ]
     if tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False))
+        callbacks.append(keras.callbacks.TensorBoard(str(run.logs), write_graph=False))
     return callbacks
 
 

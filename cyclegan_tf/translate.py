@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from cyclegan_tf import registry
-from cyclegan_tf.checkpoints import DIRECTIONS, load_generator
+from cyclegan_tf.checkpoints import load_generator, resolve_generator_path
 from cyclegan_tf.data.images import (
     DECODE_REPORT,
     IMAGE_EXTENSIONS,
@@ -27,30 +27,12 @@ from cyclegan_tf.data.images import (
     load_rgb,
     output_names,
 )
+from cyclegan_tf.errors import UserError
 from cyclegan_tf.faces import FaceCrop, FaceDetector, align_face, centre_crop, paste_back
 from cyclegan_tf.imaging import model_to_uint8, uint8_to_model
-from cyclegan_tf.pretrained import resolve_model, run_size
+from cyclegan_tf.pretrained import run_size
 
 logger = logging.getLogger(__name__)
-
-
-def resolve_generator_path(model: str | os.PathLike, direction: str | None) -> Path:
-    """A generator `.keras` file from a run folder (by direction), a shipped model's name, or the
-    file itself."""
-    model = resolve_model(model)
-    if direction is not None and direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
-    if model.is_dir():
-        name = "generator_ba.keras" if direction == "BtoA" else "generator_ab.keras"
-        path = model / name
-        if not path.is_file():
-            raise FileNotFoundError(f"run folder {model} has no {name} (has it finished an epoch?)")
-        return path
-    if model.suffix != ".keras" or not model.is_file():
-        raise FileNotFoundError(
-            f"model {model} is neither a run folder, a .keras file nor a shipped model's name"
-        )
-    return model
 
 
 def expand_inputs(inputs: list[str]) -> list[str]:
@@ -83,7 +65,7 @@ def translate_image(generator, image: np.ndarray, size: int, multiple: int) -> n
     return np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
 
 
-class NoFaceError(ValueError):
+class NoFaceError(UserError, ValueError):
     """`--face --strict` and a photo in which no face was found."""
 
 

@@ -179,3 +179,69 @@ def test_output_names_never_collide():
     ]  # fmt: skip
     nested = output_names(["r/a.jpg", "r/s/a.jpg", "r/a.png"], "r")
     assert [str(n) for n in nested.values()] == ["a_jpg.png", "s/a.png", "a_png.png"]
+
+
+def test_help_says_each_default_once_switches_read_naturally_and_exit_codes_are_listed():
+    from cyclegan_tf.cli import build_parser
+
+    parser = build_parser()
+    assert "exit status: 0 all done; 1 stopped part-way" in " ".join(parser.format_help().split())
+    train = parser._subparsers._group_actions[0].choices["train"]
+    text = " ".join(train.format_help().split())
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert text.count("(default: runs/PRESET)") == 1
+    assert "--no-no-flip" not in text and "[--no-flip]" in text
+    from cyclegan_tf.cli import config_overrides
+
+    assert config_overrides(parser.parse_args(["train", "--no-flip"]))["no_flip"] is True
+    assert "no_flip" not in config_overrides(parser.parse_args(["train"]))  # the preset's value
+
+
+def test_train_with_unusable_inception_weights_is_one_sentence(tmp_path, capsys):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"not weights")
+    status = main(["train", *TINY, "--out", str(tmp_path / "run"), "--inception-weights", str(bad)])
+    err = capsys.readouterr().err
+    assert status == 2 and "bad.h5" in err, err
+    assert not (tmp_path / "run").exists()  # nothing was started
+
+
+def _documented_commands():
+    """Each `cyclegan-tf COMMAND ...` command line in README.md and docs/ (continuations joined)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = doc.read_text().replace("\\\n", " ")
+        for line in text.splitlines():
+            for part in line.split("cyclegan-tf ")[1:]:
+                words = part.replace("`", " ").split()
+                if words and words[0].isidentifier():
+                    yield doc.name, words[0], [w.split("=")[0] for w in words if w.startswith("--")]
+
+
+def test_every_flag_the_docs_and_messages_mention_exists():
+    import re
+    from pathlib import Path
+
+    from cyclegan_tf.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    options = {name: set(p._option_string_actions) for name, p in commands.items()}
+    checked = 0
+    for doc, command, flags in _documented_commands():
+        if command not in commands:
+            continue  # prose such as "cyclegan-tf is ..."
+        for flag in flags:
+            assert flag in options[command], f"{doc}: cyclegan-tf {command} has no {flag}"
+            checked += 1
+    assert checked > 30
+    every = set(parser._option_string_actions).union(*options.values())
+    package = Path(__file__).resolve().parent.parent / "cyclegan_tf"
+    for path in package.rglob("*.py"):
+        for line in path.read_text().splitlines():
+            if "benchmarks/" in line:
+                continue  # a benchmark script's own options
+            for flag in re.findall(r"[\"'(\s](--[a-z][a-z0-9-]+)", line):
+                assert flag in every, f"{path.name} mentions {flag}, which no command has"

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from cyclegan_tf.config import PRESETS, CycleGANConfig
+from cyclegan_tf.run_folder import RunFolder
 
 
 def test_defaults_are_the_papers():
@@ -64,7 +65,7 @@ def test_a_resume_on_another_kind_of_cpu_is_written_in_the_run_log(tmp_path, mon
     monkeypatch.setattr(machine, "cpu_signature", lambda: "EPYC, 2 cores, flags: avx2")
     warning = machine.record_machine(tmp_path, resumed=True)
     assert "resumed on another kind of CPU" in warning and "amx_bf16" in warning
-    log = (tmp_path / machine.MACHINE_LOG).read_text().splitlines()
+    log = RunFolder(tmp_path).machine_log.read_text().splitlines()
     assert [line.split("\t")[1] for line in log] == ["start", "resume", "resume", "warning"]
 
 
@@ -79,7 +80,7 @@ def test_the_run_log_records_the_precision_and_a_warning_does_not_count_as_a_mac
     assert machine.record_machine(tmp_path, resumed=True, precision="auto -> float32")
     # Back on the EPYC: the last machine is the EPYC, not the warning line before it.
     assert machine.record_machine(tmp_path, resumed=True, precision="auto -> float32") is None
-    log = [line.split("\t") for line in (tmp_path / machine.MACHINE_LOG).read_text().splitlines()]
+    log = [line.split("\t") for line in RunFolder(tmp_path).machine_log.read_text().splitlines()]
     assert [(event, text) for _, event, text in log if event == "precision"] == [
         ("precision", "auto -> mixed_bfloat16"),
         ("precision", "auto -> float32"),
@@ -126,3 +127,19 @@ def test_an_auto_model_builds_in_the_resolved_precision(monkeypatch):
     model = CycleGAN(config)
     assert model.precision == "mixed_bfloat16"
     assert model.generator_ab.layers[1].dtype_policy.compute_dtype == "bfloat16"
+
+
+def test_every_option_declares_its_own_rule_beside_it():
+    """Numbers carry their minimum, strings their choices (or are free text), in the field."""
+    from cyclegan_tf.config import config_fields
+
+    free_text = {"data"}
+    for f in config_fields():
+        if f.type in ("int", "float"):
+            assert "minimum" in f.metadata, f.name
+        elif f.type == "str" and f.name not in free_text:
+            assert "choices" in f.metadata, f.name
+    with pytest.raises(ValueError, match="beta_2 must be below 1, got 1.0"):
+        CycleGANConfig(beta_2=1.0)
+    with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
+        CycleGANConfig(seed=-1)

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from cyclegan_tf.export.equalize import channel_ranges, equalize_for_int8, norm_pairs
-from cyclegan_tf.export.exporter import psnr
 from cyclegan_tf.export.litert import TFLiteModel
 from cyclegan_tf.export.tflite import convert_generator, from_model_output, to_model_input
+from cyclegan_tf.imaging import mean_psnr as psnr
 from cyclegan_tf.networks import build_generator
 
 
@@ -45,8 +45,9 @@ def test_norm_pairs_find_every_conv_that_feeds_an_instance_norm(name):
     # Every norm of these generators follows a conv directly.
     assert len(pairs) == len(norms) > 0
     for pair in pairs:
-        assert isinstance(generator.get_layer(pair.conv), keras.layers.Layer)
-        assert generator.get_layer(pair.norm) in norms
+        conv, norm = generator.get_layer(pair.conv), generator.get_layer(pair.norm)
+        assert type(conv) in (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
+        assert norm in norms and norm.input is generator.get_layer(pair.feed).output
 
 
 @pytest.mark.parametrize("name", ["mobile", "resnet_6blocks"])

@@ -7,9 +7,10 @@ import pytest
 from cyclegan_tf.checkpoints import save_generator
 from cyclegan_tf.cli import main
 from cyclegan_tf.export.benchmark import benchmark_models, write_benchmark
-from cyclegan_tf.export.exporter import export_generator, psnr
+from cyclegan_tf.export.exporter import export_generator
 from cyclegan_tf.export.litert import TFLiteModel, count_macs, op_counts
 from cyclegan_tf.export.tflite import convert_generator
+from cyclegan_tf.imaging import mean_psnr as psnr
 from cyclegan_tf.networks import InstanceNormalization, build_generator
 from cyclegan_tf.networks.layers import ReflectionPadding2D
 
@@ -27,25 +28,49 @@ def generator_file(tmp_path_factory):
     return path
 
 
-def test_pooled_instance_norm_is_the_same_maths():
+def test_export_norms_are_the_same_maths_and_training_layers_hold_no_export_state():
+    from cyclegan_tf.export.export_layers import ExportInstanceNormalization
+
     x = np.random.default_rng(0).normal(2, 3, (1, 8, 8, 4)).astype("float32")
     layer = InstanceNormalization()
     reference = np.asarray(layer(x))
-    layer.pooled_statistics = True
-    np.testing.assert_allclose(layer(x), reference, atol=1e-5)
+    pooled = ExportInstanceNormalization(pooled=True)
+    np.testing.assert_allclose(pooled(x), reference, atol=1e-5)
+    # A per-channel epsilon is a saved argument of the export layer, not a training attribute.
+    scaled = ExportInstanceNormalization(channel_epsilon=[1e-5, 1e-5, 1e-5, 4.0])
+    assert scaled.get_config()["channel_epsilon"] == pytest.approx([1e-5, 1e-5, 1e-5, 4.0])
+    again = ExportInstanceNormalization.from_config(scaled.get_config())
+    np.testing.assert_allclose(again(x)[..., :3], reference[..., :3], atol=1e-5)
+    assert np.abs(np.asarray(again(x))[..., 3]).max() < np.abs(reference[..., 3]).max()
+    assert not {"channel_epsilon", "pooled_statistics"} & set(vars(layer))
 
 
 @pytest.mark.parametrize("padding", [1, 3])
 def test_sliced_reflection_padding_is_the_same_pad(padding):
+    from cyclegan_tf.export.export_layers import SlicedReflectionPadding2D
+
     x = np.random.default_rng(0).normal(size=(2, 9, 7, 3)).astype("float32")
-    layer = ReflectionPadding2D(padding)
-    reference = np.asarray(layer(x))
-    layer.sliced_lowering = True
-    np.testing.assert_array_equal(layer(x), reference)
-    too_small = ReflectionPadding2D(3)
-    too_small.sliced_lowering = True
+    reference = np.asarray(ReflectionPadding2D(padding)(x))
+    np.testing.assert_array_equal(SlicedReflectionPadding2D(padding)(x), reference)
     with pytest.raises(ValueError, match="needs more than 3 pixels, got 3"):
-        too_small(x[:, :3])
+        SlicedReflectionPadding2D(3)(x[:, :3])
+
+
+def test_export_layers_are_swapped_in_by_a_clone_with_the_same_outputs():
+    from cyclegan_tf.export.export_layers import (
+        ExportInstanceNormalization,
+        SlicedReflectionPadding2D,
+        with_export_layers,
+    )
+
+    generator = build_generator("resnet_6blocks", ngf=4, size=32)
+    copy = with_export_layers(generator)
+    kinds = {type(layer) for layer in copy.layers}
+    assert {ExportInstanceNormalization, SlicedReflectionPadding2D} <= kinds
+    assert InstanceNormalization not in kinds and ReflectionPadding2D not in kinds
+    assert not any(isinstance(layer, ExportInstanceNormalization) for layer in generator.layers)
+    x = np.random.default_rng(2).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(copy(x), generator(x), atol=1e-5)
 
 
 def test_fixed_size_export_has_no_slow_ops_and_a_resizable_one_keeps_them(tmp_path):
@@ -108,11 +133,15 @@ def test_export_writes_every_variant_with_sidecars_and_a_parity_report(generator
     assert v["fp32"]["psnr_db"] > 60 and v["fp32"]["max_abs_diff"] <= 1
     assert v["fp16"]["psnr_db"] > 45
     assert v["int8"]["bytes"] < v["fp16"]["bytes"] < v["fp32"]["bytes"]
-    assert isinstance(v["int8"]["float_ops"], dict)
+    # int8 keeps only the instance-norm arithmetic in float; every convolution is integer.
+    from cyclegan_tf.export.tflite import NORM_FLOAT_OPS
+
+    assert v["int8"]["float_ops"] and set(v["int8"]["float_ops"]) <= {*NORM_FLOAT_OPS, "ROUND"}
+    assert "CONV_2D" in v["int8"]["ops"] and "CONV_2D" not in v["int8"]["float_ops"]
     assert "VAR_HANDLE" not in v["fp32"]["ops"]  # weights are constants, not variables
     sidecar = json.loads((tmp_path / "generator_ab_int8.json").read_text())
     assert sidecar["input"]["shape"] == [1, 32, 32, 3] and sidecar["input"]["range"] == [-1.0, 1.0]
-    assert sidecar["direction"] == "AtoB" and sidecar["training_config"]["ngf"] == 4
+    assert sidecar["direction"] == "AtoB" and sidecar["config"]["ngf"] == 4
     for name in ("parity.png", "parity.md", "parity.json"):
         assert (tmp_path / name).is_file()
     assert "| int8 |" in (tmp_path / "parity.md").read_text()
@@ -246,3 +275,66 @@ def test_psnr_of_identical_images_is_infinite():
     a = np.zeros((2, 4, 4, 3), np.uint8)
     assert psnr(a, a) == float("inf")
     assert psnr(a, a + 1) == pytest.approx(48.13, abs=0.01)
+
+
+def test_every_quantization_name_has_one_recipe_and_the_cli_offers_exactly_those():
+    from cyclegan_tf import registry
+    from cyclegan_tf.cli import build_parser
+    from cyclegan_tf.export.tflite import QUANTIZATION_RECIPES
+
+    assert list(QUANTIZATION_RECIPES) == list(registry.QUANTIZATIONS)
+    export = build_parser()._subparsers._group_actions[0].choices["export"]
+    choices = {a.dest: a.choices for a in export._actions if a.choices}
+    assert list(choices["quantize"]) == [*registry.QUANTIZATIONS, "all"]
+    assert list(choices["io"]) == list(registry.IO_TYPES)
+    assert list(choices["direction"]) == list(registry.DIRECTIONS)
+
+
+def test_a_tflite_sidecar_written_before_the_key_was_renamed_still_loads(tmp_path):
+    """Files in users' hands say `training_config`; today's say `config`, like the .keras ones."""
+    from cyclegan_tf.config import CycleGANConfig
+    from cyclegan_tf.evaluation.translators import load_translators
+
+    config = CycleGANConfig.preset("tiny", ngf=4)
+    generator = build_generator("resnet_6blocks", ngf=4)
+    for key in ("training_config", "config"):
+        path = tmp_path / key / "generator_ab_fp32.tflite"
+        path.parent.mkdir()
+        path.write_bytes(convert_generator(generator, "fp32", 32))
+        sidecar = {"format": "cyclegan-tf tflite", "direction": "AtoB", key: config.to_dict()}
+        path.with_suffix(".json").write_text(json.dumps(sidecar))
+        translator = load_translators(str(path), "AtoB")["AtoB"]
+        assert translator.config == config
+
+
+@pytest.mark.parametrize(("io", "mean", "std", "output_range"), [
+    ("uint8", 0.0, 1.0, [0.0, 255.0]),
+    ("float", 127.5, 127.5, [-1.0, 1.0]),
+])  # fmt: skip
+def test_exported_tflite_carries_standard_metadata_that_reads_back(
+    generator_file, tmp_path, io, mean, std, output_range
+):
+    from cyclegan_tf import __version__
+    from cyclegan_tf.export.tflite_metadata import read_metadata
+
+    export_generator(generator_file, tmp_path, quantizations=("fp32",), io=io, saved_model=False)
+    model = (tmp_path / "generator_ab_fp32.tflite").read_bytes()
+    metadata = read_metadata(model)
+    assert metadata["name"] == "cyclegan-tf photo -> anime generator"
+    assert metadata["version"] == __version__ and metadata["min_parser_version"] == "1.0.0"
+    assert "research use" in metadata["license"]
+    assert metadata["input"]["color_space"] == "RGB"
+    assert metadata["input"]["mean"] == [mean] * 3 and metadata["input"]["std"] == [std] * 3
+    assert metadata["output"]["range"] == output_range
+    # The runtime ignores the block: same outputs as the model without it.
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
+    x = ((x + 1) * 127.5).astype("uint8") if io == "uint8" else x
+    assert TFLiteModel(tmp_path / "generator_ab_fp32.tflite").run(x).shape == (1, 32, 32, 3)
+
+
+def test_the_shipped_phone_model_carries_standard_metadata():
+    from cyclegan_tf.export.tflite_metadata import read_metadata
+    from cyclegan_tf.pretrained import resolve_model
+
+    metadata = read_metadata(resolve_model("selfie2anime-mobile:int8").read_bytes())
+    assert metadata["input"]["std"] == [1.0] * 3 and metadata["output"]["range"] == [0.0, 255.0]

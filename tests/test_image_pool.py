@@ -40,3 +40,22 @@ def test_pool_of_size_zero_is_the_identity():
     pool = ImagePool(0, (4, 4, 3))
     np.testing.assert_array_equal(pool(_images(7)), _images(7))
     assert pool.weights == []
+
+
+def test_a_swap_writes_exactly_the_slot_it_returns_and_nothing_else():
+    pool = ImagePool(4, (4, 4, 3))
+    step = tf.function(pool.__call__)
+    step(_images(0, 4))
+    swaps = 0
+    for value in range(4, 44):
+        before = pool.images.numpy()[:, 0, 0, 0].copy()
+        out = float(step(_images(value, 1)).numpy()[0, 0, 0, 0])
+        after = pool.images.numpy()[:, 0, 0, 0]
+        changed = np.flatnonzero(after != before)
+        if out == value:  # no swap: the pool is untouched
+            assert changed.size == 0
+        else:  # swapped: the slot that held `out` now holds the new image, the rest as before
+            swaps += 1
+            assert changed.size == 1 and before[changed[0]] == out and after[changed[0]] == value
+        assert (pool.images.numpy()[:, 1:, 1:] == pool.images.numpy()[:, :1, :1]).all()
+    assert 5 < swaps < 35

@@ -5,9 +5,9 @@ import tensorflow as tf
 from tensorflow.lite.tools import flatbuffer_utils
 
 from cyclegan_tf.export import int8_ranges
-from cyclegan_tf.export.exporter import psnr
 from cyclegan_tf.export.litert import TFLiteModel
 from cyclegan_tf.export.tflite import convert_generator, from_model_output, to_model_input
+from cyclegan_tf.imaging import mean_psnr as psnr
 from cyclegan_tf.networks.layers import InstanceNormalization
 
 SIZE = 64

@@ -132,6 +132,7 @@ def test_mirrored_strategy_matches_a_single_device_run(tiny_config):
 
 
 def test_the_mobile_generator_trains_like_the_resnet_ones(tiny_config):
-    model = build_model(tiny_config.replace(generator="mobile", ngf=4))
-    history = model.fit(_batches(tiny_config, 1), epochs=2, verbose=0)
-    assert all(np.isfinite(v).all() for v in history.history.values())
+    model = build_model(tiny_config.replace(generator="mobile", ngf=8, lr=2e-3))
+    history = model.fit(_batches(tiny_config, 2), epochs=30, verbose=0)
+    cycle = history.history["cycle"]
+    assert np.mean(cycle[-3:]) < 0.7 * cycle[0]  # as test_training_lowers_the_cycle_loss

@@ -129,3 +129,35 @@ def test_init_types_follow_the_official_formulas(init_type, gain, expected_std):
     g = build_generator("resnet_9blocks", ngf=64, init_type=init_type, init_gain=gain)
     kernel = g.get_layer("block0_conv1").kernel.numpy()  # 3x3, 256 -> 256
     assert kernel.std() == pytest.approx(expected_std, rel=0.05)
+
+
+def test_every_registered_generator_has_one_builder_and_the_config_offers_exactly_those():
+    from cyclegan_tf import registry
+    from cyclegan_tf.config import config_fields
+    from cyclegan_tf.networks import GENERATOR_BUILDERS
+
+    assert list(GENERATOR_BUILDERS) == registry.generator_names()
+    field = next(f for f in config_fields() if f.name == "generator")
+    assert field.metadata["choices"] == "generators"  # the CLI lists registry.generator_names()
+
+
+@pytest.mark.parametrize("shape", [(2, 8, 8, 4), (1, 5, 7, 3)])
+def test_fused_instance_norm_has_the_plain_outputs_and_gradients(shape):
+    import tensorflow as tf
+
+    from cyclegan_tf.networks.layers import fused_instance_norm, plain_instance_norm
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(3, 2, shape).astype("float32"))
+    upstream = tf.constant(rng.normal(size=shape).astype("float32"))
+    results = []
+    for normalize in (plain_instance_norm, fused_instance_norm):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = normalize(x, 1e-5)
+            loss = tf.reduce_sum(y * upstream)
+        results.append((y.numpy(), tape.gradient(loss, x).numpy()))
+    (y_plain, g_plain), (y_fused, g_fused) = results
+    np.testing.assert_allclose(y_fused, y_plain, atol=1e-6)
+    np.testing.assert_allclose(g_fused, g_plain, atol=1e-5, rtol=1e-4)
+    assert np.abs(g_plain).max() > 0.1  # a gradient worth comparing

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from cyclegan_tf.config import CycleGANConfig
-from cyclegan_tf.data.sources import DomainImages
+from cyclegan_tf.data.domain import DomainImages
 
 
 def to_unit_range(image):

@@ -13,27 +13,18 @@ Spec strings (the `data` config option):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from cyclegan_tf.data import synthetic
+from cyclegan_tf.data.domain import DomainImages
 from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
 
 SPLITS = ("train", "test")
 SYNTHETIC_TEST_SIZE = 64
 _SYNTHETIC_STREAMS = {("train", "A"): 0, ("train", "B"): 1, ("test", "A"): 2, ("test", "B"): 2}
-
-
-@dataclass
-class DomainImages:
-    """One domain of one split: a dataset of uint8 RGB images and how many there are."""
-
-    name: str
-    dataset: tf.data.Dataset
-    size: int
 
 
 def load_domains(
@@ -53,7 +44,7 @@ def load_domains(
         count = synthetic_size if split == "train" else SYNTHETIC_TEST_SIZE
         domains = tuple(synthetic_domain(split, d, count, image_size, seed) for d in "AB")
     elif spec.startswith("tfds:"):
-        from cyclegan_tf.data.tfds_source import load_tfds_domains
+        from cyclegan_tf.data.tfds_source import load_tfds_domains  # tfds loads slowly
 
         domains = load_tfds_domains(spec[len("tfds:") :], split)
     else:

@@ -10,7 +10,7 @@ import os
 
 import tensorflow as tf
 
-from cyclegan_tf.data.sources import DomainImages
+from cyclegan_tf.data.domain import DomainImages
 
 TFDS_CYCLE_GAN_CONFIGS = (
     "apple2orange",

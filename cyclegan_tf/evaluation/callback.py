@@ -13,10 +13,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cyclegan_tf.callbacks import translate_batch
 from cyclegan_tf.evaluation.distances import kernel_inception_distance
 from cyclegan_tf.evaluation.paired import finite_mean, psnr_per_image, ssim_per_image
 from cyclegan_tf.imaging import model_to_uint8
+from cyclegan_tf.inference import translate_batch
 
 
 class TranslationMetrics(keras.callbacks.Callback):

@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from cyclegan_tf.evaluation.features import FeatureWeightsError, ImageFeatures
+from cyclegan_tf.evaluation.feature_network import FeatureWeightsError, ImageFeatures
 from cyclegan_tf.evaluation.torch_pickle import read_legacy_state_dict
 
 INPUT_SIZE = 224

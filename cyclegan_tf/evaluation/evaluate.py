@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -159,14 +160,7 @@ def evaluate_model(
     """Evaluate a run folder, `.keras` or `.tflite` model on `data`'s test split (module doc)."""
     translators = load_translators(model, direction)
     first = next(iter(translators.values()))
-    size = (
-        size or first.size or run_size(model) or (first.config.crop_size if first.config else None)
-    )
-    if size is None:
-        raise ValueError(f"cannot tell the image size for {model}; pass --size")
-    for t in translators.values():
-        if t.size is not None and t.size != size:
-            raise ValueError(f"{t.name} takes {t.size}x{t.size} images, not --size {size}")
+    size = evaluation_size(model, translators, size)
     paired = (data == "synthetic") if paired is None else paired
     extractor = None
     if features:
@@ -197,48 +191,83 @@ def evaluate_model(
         "probe_images": probe_images if probe is not None else 0,
         "directions": {},
     }
-    for d, t in translators.items():
-        source_key, target_key = SOURCE_TARGET[d]
-        sources, targets, fakes = images[source_key], images[target_key], outputs[d]
-        metrics: dict = {"model": t.name}
-        columns, rows = (
-            [f"input {source_key}", f"{d} output"],
-            [[s, f] for s, f in zip(sources, fakes, strict=True)],
-        )
-        scores = None
-        if paired:
-            metrics.update(paired_metrics(fakes, sources, targets))
-            scores = metrics["per_image_psnr"]
-            columns.append(f"true {target_key}")
-            rows = [r + [g] for r, g in zip(rows, targets, strict=True)]
-        other = "BtoA" if d == "AtoB" else "AtoB"
-        if other in translators:
-            reconstructed = run_translator(translators[other], fakes, f"{d} cycle", progress)
-            cycle_psnr = psnr_per_image(reconstructed, sources)
-            metrics["cycle_l1"] = float(np.mean(mean_abs_error(reconstructed, sources)))
-            metrics["cycle_psnr"] = finite_mean(cycle_psnr)
-            columns.append("reconstruction")
-            rows = [r + [c] for r, c in zip(rows, reconstructed, strict=True)]
-            scores = scores if scores is not None else list(cycle_psnr)
-        if extractor is not None:
-            metrics.update(
-                distribution_metrics(
-                    extractor, fakes, sources, targets, kid_subsets, probe, target_key
-                )
-            )
-        if scores is not None:
-            save_best_worst(
-                list(zip(scores, rows, strict=True)),
-                columns,
-                out_dir / f"best_worst_{d}.png",
-                f"{t.name}: best and worst by {'PSNR vs truth' if paired else 'cycle PSNR'}",
-            )
-        else:
-            save_image_grid(rows[:8], columns, out_dir / f"examples_{d}.png", title=t.name)
-        result["directions"][d] = metrics
+    run = DirectionRun(translators, images, outputs, paired, extractor, probe, kid_subsets, out_dir)
+    for d in translators:
+        result["directions"][d] = evaluate_direction(run, d, progress)
     (out_dir / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
     (out_dir / "evaluation.md").write_text(to_markdown(result))
     return result
+
+
+@dataclass(frozen=True)
+class DirectionRun:
+    """What every direction's evaluation shares: the models, images, translations and metrics."""
+
+    translators: dict
+    images: dict
+    outputs: dict
+    paired: bool
+    extractor: object | None
+    probe: object | None
+    kid_subsets: int
+    out_dir: Path
+
+
+def evaluation_size(model, translators: dict, size: int | None) -> int:
+    """--size, else the model's own input size, run size or training crop size."""
+    first = next(iter(translators.values()))
+    size = (
+        size or first.size or run_size(model) or (first.config.crop_size if first.config else None)
+    )
+    if size is None:
+        raise ValueError(f"cannot tell the image size for {model}; pass --size")
+    for t in translators.values():
+        if t.size is not None and t.size != size:
+            raise ValueError(f"{t.name} takes {t.size}x{t.size} images, not --size {size}")
+    return size
+
+
+def evaluate_direction(run: DirectionRun, d: str, progress: bool) -> dict:
+    """The metrics of one direction (and its best/worst or example picture)."""
+    t = run.translators[d]
+    images, paired, extractor, out_dir = run.images, run.paired, run.extractor, run.out_dir
+    kid_subsets, probe = run.kid_subsets, run.probe
+    source_key, target_key = SOURCE_TARGET[d]
+    sources, targets, fakes = images[source_key], images[target_key], run.outputs[d]
+    metrics: dict = {"model": t.name}
+    columns, rows = (
+        [f"input {source_key}", f"{d} output"],
+        [[s, f] for s, f in zip(sources, fakes, strict=True)],
+    )
+    scores = None
+    if paired:
+        metrics.update(paired_metrics(fakes, sources, targets))
+        scores = metrics["per_image_psnr"]
+        columns.append(f"true {target_key}")
+        rows = [r + [g] for r, g in zip(rows, targets, strict=True)]
+    other = "BtoA" if d == "AtoB" else "AtoB"
+    if other in run.translators:
+        reconstructed = run_translator(run.translators[other], fakes, f"{d} cycle", progress)
+        cycle_psnr = psnr_per_image(reconstructed, sources)
+        metrics["cycle_l1"] = float(np.mean(mean_abs_error(reconstructed, sources)))
+        metrics["cycle_psnr"] = finite_mean(cycle_psnr)
+        columns.append("reconstruction")
+        rows = [r + [c] for r, c in zip(rows, reconstructed, strict=True)]
+        scores = scores if scores is not None else list(cycle_psnr)
+    if extractor is not None:
+        metrics.update(
+            distribution_metrics(extractor, fakes, sources, targets, kid_subsets, probe, target_key)
+        )
+    if scores is not None:
+        save_best_worst(
+            list(zip(scores, rows, strict=True)),
+            columns,
+            out_dir / f"best_worst_{d}.png",
+            f"{t.name}: best and worst by {'PSNR vs truth' if paired else 'cycle PSNR'}",
+        )
+    else:
+        save_image_grid(rows[:8], columns, out_dir / f"examples_{d}.png", title=t.name)
+    return metrics
 
 
 METRIC_COLUMNS = (

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import keras
 
-from cyclegan_tf.evaluation.features import FeatureWeightsError, ImageFeatures
+from cyclegan_tf.evaluation.feature_network import FeatureWeightsError, ImageFeatures
 
 INPUT_SIZE = 299
 FEATURES = 2048

@@ -19,6 +19,8 @@ import struct
 
 import numpy as np
 
+from cyclegan_tf.errors import UserError
+
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
 STORAGE_DTYPES = {
@@ -34,7 +36,7 @@ STORAGE_DTYPES = {
 }
 
 
-class TorchFileError(ValueError):
+class TorchFileError(UserError, ValueError):
     """The file is not a legacy PyTorch state dict this reader understands."""
 
 

@@ -19,8 +19,10 @@ import numpy as np
 
 from cyclegan_tf.checkpoints import DIRECTIONS, load_generator
 from cyclegan_tf.config import CycleGANConfig
-from cyclegan_tf.imaging import model_to_uint8, uint8_to_model
+from cyclegan_tf.imaging import uint8_to_model
+from cyclegan_tf.inference import translate_batch
 from cyclegan_tf.pretrained import resolve_model
+from cyclegan_tf.run_folder import RunFolder
 
 
 class KerasTranslator:
@@ -40,12 +42,7 @@ class KerasTranslator:
         self.config = config
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        outputs = []
-        for start in range(0, len(images), self.batch_size):
-            batch = uint8_to_model(images[start : start + self.batch_size])
-            outputs.append(np.asarray(self.generator(batch, training=False), np.float32))
-        result = np.concatenate(outputs)
-        return model_to_uint8(result)
+        return translate_batch(self.generator, uint8_to_model(images), self.batch_size)
 
 
 class TFLiteTranslator:
@@ -65,7 +62,7 @@ class TFLiteTranslator:
         fixed = self.model.input_shape[1]
         resizable = -1 in tuple(self.model.input["shape_signature"])
         self.size = None if resizable else fixed
-        trained = meta.get("training_config")
+        trained = meta.get("config", meta.get("training_config"))  # the key before 0.2
         self.config = CycleGANConfig.from_dict(trained) if trained else None
         self._to_input, self._from_output = to_model_input, from_model_output
 
@@ -93,7 +90,7 @@ def load_translators(model: str | os.PathLike, direction: str | None = None) -> 
     if direction is not None and direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
     if model.is_dir():
-        files = {"AtoB": model / "generator_ab.keras", "BtoA": model / "generator_ba.keras"}
+        files = {d: RunFolder(model).generator(d) for d in DIRECTIONS}
         wanted = [direction] if direction else list(files)
         translators = {}
         for d in wanted:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from cyclegan_tf.export.export_layers import with_export_layers
 from cyclegan_tf.export.graph import consumers, single_input
 from cyclegan_tf.networks.layers import InstanceNormalization
 
@@ -88,8 +89,8 @@ def equalize_for_int8(model: keras.Model, images: np.ndarray) -> keras.Model:
     computes the same function in float (up to rounding); `model` itself is left untouched.
     """
     pairs = norm_pairs(model)
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
+    lowered = any(getattr(layer, "pooled", False) for layer in model.layers)
+    copy = with_export_layers(model, lowered)  # norms that take a per-channel epsilon
     if not pairs:
         return copy
     ranges = channel_ranges(copy, [p.feed for p in pairs], np.asarray(images, np.float32))

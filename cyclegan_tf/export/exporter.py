@@ -17,10 +17,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from cyclegan_tf import registry
-from cyclegan_tf.checkpoints import load_generator
+from cyclegan_tf import __version__, registry
+from cyclegan_tf.checkpoints import GeneratorInfo, load_generator, resolve_generator_path
 from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
 from cyclegan_tf.data.pipeline import center_square
 from cyclegan_tf.data.synthetic import face_for, render_anime, render_photo
@@ -34,9 +35,10 @@ from cyclegan_tf.export.tflite import (
     save_serving_model,
     to_model_input,
 )
+from cyclegan_tf.export.tflite_metadata import describe_generator, with_metadata
+from cyclegan_tf.imaging import mean_psnr
 from cyclegan_tf.plots import save_image_grid
 from cyclegan_tf.pretrained import run_size
-from cyclegan_tf.translate import resolve_generator_path
 
 logger = logging.getLogger(__name__)
 PARITY_IMAGES = 6
@@ -81,12 +83,6 @@ class ExportReport:
         return "\n".join(lines) + "\n"
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Peak signal-to-noise ratio of two uint8 image stacks, in dB (inf when identical)."""
-    mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
-
-
 def load_domain_images(
     folder: str | os.PathLike | None, size: int, count: int, domain: str = "A", seed: int = 0
 ) -> list[np.ndarray]:
@@ -108,6 +104,23 @@ def load_domain_images(
     return images
 
 
+@dataclass(frozen=True)
+class ExportSource:
+    """The generator being exported, what its sidecar says, and the size it is exported at."""
+
+    generator: keras.Model
+    info: GeneratorInfo
+    size: int
+
+    @property
+    def domain(self) -> str:
+        return "A" if self.info.direction == "AtoB" else "B"
+
+    @property
+    def stem(self) -> str:
+        return f"generator_{'ab' if self.info.direction == 'AtoB' else 'ba'}"
+
+
 def export_generator(
     model: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -124,16 +137,57 @@ def export_generator(
 ) -> ExportReport:
     """Export a run's (or a `.keras` file's) generator; see the module docstring.
 
+    The pipeline, in order: load the generator -> load calibration and parity images -> per
+    variant: convert (equalize, lower, quantize: `convert_generator`) -> write the file with its
+    metadata and sidecar -> verify it against Keras -> write the report.
     int8 is calibrated on up to `calibration_count` images (at least 100 are required).
     Parity is checked on images from `parity` (a folder), else on the first calibration images.
     """
+    check_export_options(quantizations, io)
+    source = load_source(model, direction, size)
+    calibration_images, parity_inputs = load_images(
+        source, calibration, parity, quantizations, calibration_count
+    )
+    keras_out = from_model_output(source.generator(to_model_input(parity_inputs, "float")), "float")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(str(out_dir), source.info.direction, source.size, io)
+    grid_columns = {"Keras": keras_out}
+    variants = [(q, source.size) for q in quantizations]
+    variants += [("fp32_resizable", None)] if resizable else []
+    for name, variant_size in variants:
+        quantize = name.split("_")[0]
+        logger.info("exporting %s (%s)", name, "resizable" if variant_size is None else size)
+        data = convert_generator(
+            source.generator,
+            quantize,
+            variant_size,
+            io,
+            calibration_images if quantize == "int8" else None,
+        )
+        file = write_variant(out_dir, source, name, data, io, variant_size)
+        report.variants[name], grid_columns[name] = verify_variant(
+            file, parity_inputs, keras_out, io
+        )
+    if saved_model:
+        save_serving_model(
+            source.generator, out_dir / f"{source.stem}_saved_model", source.size, io
+        )
+    write_parity_report(report, grid_columns, out_dir)
+    return report
+
+
+def check_export_options(quantizations: tuple[str, ...], io: str) -> None:
     for q in quantizations:
         if q not in QUANTIZATIONS:
             raise ValueError(f"quantize must be one of {list(QUANTIZATIONS) + ['all']}, got {q!r}")
     if io not in IO_TYPES:
         raise ValueError(f"io must be one of {list(IO_TYPES)}, got {io!r}")
-    path = resolve_generator_path(model, direction)
-    generator, info = load_generator(path)
+
+
+def load_source(model: str | os.PathLike, direction: str | None, size: int | None) -> ExportSource:
+    """The generator of a run folder, `.keras` file or shipped model, and its export size."""
+    generator, info = load_generator(resolve_generator_path(model, direction))
     size = size or run_size(model) or info.config.crop_size
     multiple = registry.generator_size_multiple(info.config.generator)
     if size % multiple:
@@ -141,77 +195,75 @@ def export_generator(
             f"size must be a multiple of {multiple} for generator {info.config.generator!r}, "
             f"got {size}"
         )
-    domain = "A" if info.direction == "AtoB" else "B"
+    return ExportSource(generator, info, size)
+
+
+def load_images(
+    source: ExportSource,
+    calibration: str | os.PathLike | None,
+    parity: str | os.PathLike | None,
+    quantizations: tuple[str, ...],
+    calibration_count: int,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Calibration images (int8) and the parity inputs, of the generator's input domain."""
+    info = source.info
     if calibration is None and info.config.data != "synthetic" and "int8" in quantizations:
         raise ValueError(
             f"int8 export needs --calibration DIR with at least {MIN_CALIBRATION_IMAGES} images "
-            f"of domain {domain} (the model was trained on {info.config.data})"
+            f"of domain {source.domain} (the model was trained on {info.config.data})"
         )
-    calibration_images = load_domain_images(
-        calibration,
-        size,
-        max(MIN_CALIBRATION_IMAGES, calibration_count)
-        if "int8" in quantizations
-        else PARITY_IMAGES,
-        domain,
-        info.config.seed,
+    count = max(MIN_CALIBRATION_IMAGES, calibration_count) if "int8" in quantizations else 0
+    images = load_domain_images(
+        calibration, source.size, max(count, PARITY_IMAGES), source.domain, info.config.seed
     )
     if parity is None:
-        parity_inputs = np.stack(calibration_images[:PARITY_IMAGES])
-    else:
-        parity_inputs = np.stack(load_domain_images(parity, size, PARITY_IMAGES, domain))
-    keras_out = from_model_output(generator(to_model_input(parity_inputs, "float")), "float")
+        return images, np.stack(images[:PARITY_IMAGES])
+    return images, np.stack(load_domain_images(parity, source.size, PARITY_IMAGES, source.domain))
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"generator_{'ab' if info.direction == 'AtoB' else 'ba'}"
-    report = ExportReport(str(out_dir), info.direction, size, io)
-    grid_columns = {"Keras": keras_out}
-    variants = [(q, size) for q in quantizations] + (
-        [("fp32_resizable", None)] if resizable else []
+
+def write_variant(
+    out_dir: Path, source: ExportSource, name: str, data: bytes, io: str, size: int | None
+) -> Path:
+    """The `.tflite` (with standard metadata) and its JSON sidecar."""
+    data = with_metadata(data, describe_generator(source.info.direction, io, __version__))
+    file = out_dir / f"{source.stem}_{name}.tflite"
+    file.write_bytes(data)
+    write_sidecar(file, TFLiteModel(file), source.info, name.split("_")[0], io, size)
+    return file
+
+
+def verify_variant(
+    file: Path, inputs: np.ndarray, keras_out: np.ndarray, io: str
+) -> tuple[dict, np.ndarray]:
+    """How close the file's translations of `inputs` are to Keras's, what it costs; and them."""
+    tflite = TFLiteModel(file)
+    outputs = np.stack(
+        [from_model_output(tflite.run(to_model_input(image[None], io)), io)[0] for image in inputs]
     )
-    for name, variant_size in variants:
-        quantize = name.split("_")[0]
-        logger.info("exporting %s (%s)", name, "resizable" if variant_size is None else size)
-        data = convert_generator(
-            generator,
-            quantize,
-            variant_size,
-            io,
-            calibration_images if quantize == "int8" else None,
-        )
-        file = out_dir / f"{stem}_{name}.tflite"
-        file.write_bytes(data)
-        tflite = TFLiteModel(file)
-        outputs = np.stack(
-            [
-                from_model_output(tflite.run(to_model_input(image[None], io)), io)[0]
-                for image in parity_inputs
-            ]
-        )
-        grid_columns[name] = outputs
-        report.variants[name] = {
-            "file": str(file),
-            "bytes": len(data),
-            "psnr_db": psnr(outputs, keras_out),
-            "max_abs_diff": int(np.abs(outputs.astype(int) - keras_out.astype(int)).max()),
-            "macs": count_macs(tflite),
-            "float_ops": float_ops(tflite),
-            "ops": op_counts(tflite),
-        }
-        write_sidecar(file, tflite, info, quantize, io, variant_size)
-    if saved_model:
-        save_serving_model(generator, out_dir / f"{stem}_saved_model", size, io)
-    rows = [[grid_columns[c][i] for c in grid_columns] for i in range(len(parity_inputs))]
+    summary = {
+        "file": str(file),
+        "bytes": file.stat().st_size,
+        "psnr_db": mean_psnr(outputs, keras_out),
+        "max_abs_diff": int(np.abs(outputs.astype(int) - keras_out.astype(int)).max()),
+        "macs": count_macs(tflite),
+        "float_ops": float_ops(tflite),
+        "ops": op_counts(tflite),
+    }
+    return summary, outputs
+
+
+def write_parity_report(report: ExportReport, grid_columns: dict, out_dir: Path) -> None:
+    """parity.png (Keras beside each variant), parity.json and parity.md."""
+    count = len(next(iter(grid_columns.values())))
+    rows = [[grid_columns[c][i] for c in grid_columns] for i in range(count)]
     save_image_grid(
         rows,
         list(grid_columns),
         out_dir / "parity.png",
-        title=f"{info.direction} generator: Keras against its TFLite exports",
+        title=f"{report.direction} generator: Keras against its TFLite exports",
     )
     (out_dir / "parity.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     (out_dir / "parity.md").write_text(report.to_markdown())
-    return report
 
 
 def write_sidecar(
@@ -242,7 +294,7 @@ def write_sidecar(
             "output": [float(v) for v in tflite.output["quantization"]],
         },
         "epoch": info.epoch,
-        "training_config": info.config.to_dict(),
+        "config": info.config.to_dict(),  # the key the .keras sidecar uses too
     }
     sidecar = file.with_suffix(".json")
     sidecar.write_text(json.dumps(meta, indent=2) + "\n")

@@ -1,7 +1,7 @@
 """Export-time rewrites of a generator into ops TFLite runs fast; the maths stays the same.
 
 - Instance norms take pooled statistics and reflection pads become slices and a concatenation
-  (`static_shape_lowering`): MEAN and MIRROR_PAD have slow TFLite kernels.
+  (`export_layers.with_export_layers`): MEAN and MIRROR_PAD have slow TFLite kernels.
 - The ResNet generator's pixel-aligned transposed convs become four small convolutions, one per
   output pixel phase, interleaved by concatenations and reshapes (`SubPixelConvTranspose`):
   TFLite's TRANSPOSE_CONV ran 1.75x slower than TensorFlow's here, ordinary convs do not.
@@ -11,51 +11,15 @@
 All of them need the static height and width of a fixed-size export.
 
 Example:
-    with static_shape_lowering(generator):
-        concrete = tf.function(generator).get_concrete_function(spec)
+    lowered = fast_copy(with_export_layers(generator))
 """
 
 from __future__ import annotations
-
-import contextlib
 
 import keras
 from keras import ops
 
 from cyclegan_tf.export.graph import consumers, single_input
-from cyclegan_tf.networks.layers import InstanceNormalization, ReflectionPadding2D
-
-# Attributes the exporter sets on layers, which cloning a model must carry over.
-EXPORT_ATTRIBUTES = ("channel_epsilon",)
-
-
-@contextlib.contextmanager
-def static_shape_lowering(generator: keras.Model, enabled: bool = True):
-    """Trace instance norms with pooled statistics and reflection pads with slices.
-
-    Measured on a 2-core CPU at 256x256: mobile generator int8 (1 thread) 109 ms with MEAN and
-    SQUARED_DIFFERENCE, 16 ms with AVERAGE_POOL_2D and MUL; MIRROR_PAD at 64x64x256 (2 threads)
-    6.0 ms, slices + CONCATENATION 0.16 ms.
-    """
-    layers = [
-        layer
-        for layer in generator._flatten_layers()
-        if isinstance(layer, (InstanceNormalization, ReflectionPadding2D))
-    ]
-    for layer in layers:
-        _set_lowering(layer, enabled)
-    try:
-        yield
-    finally:
-        for layer in layers:
-            _set_lowering(layer, False)
-
-
-def _set_lowering(layer: keras.layers.Layer, enabled: bool) -> None:
-    if isinstance(layer, InstanceNormalization):
-        layer.pooled_statistics = enabled
-    else:
-        layer.sliced_lowering = enabled
 
 
 class SubPixelConvTranspose(keras.layers.Layer):
@@ -177,11 +141,7 @@ def fast_copy(model: keras.Model) -> keras.Model:
             return keras.layers.Identity(name=layer.name, dtype=layer.dtype_policy)
         if layer.name in narrow:
             return SpaceToDepthConv2D.like(layer)
-        copy = layer.__class__.from_config(layer.get_config())
-        for attribute in EXPORT_ATTRIBUTES:
-            if hasattr(layer, attribute):
-                setattr(copy, attribute, getattr(layer, attribute))
-        return copy
+        return layer.__class__.from_config(layer.get_config())
 
     copy = keras.models.clone_model(model, clone_function=clone)
     for layer in copy.layers:

@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from cyclegan_tf import registry
 from cyclegan_tf.export import int8_ranges
 from cyclegan_tf.export.equalize import equalize_for_int8
-from cyclegan_tf.export.lowering import fast_copy, static_shape_lowering
+from cyclegan_tf.export.export_layers import with_export_layers
+from cyclegan_tf.export.lowering import fast_copy
 from cyclegan_tf.imaging import model_to_uint8, uint8_to_model
 
 logger = logging.getLogger(__name__)
 
-QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
-IO_TYPES = ("float", "uint8")
+QUANTIZATIONS = registry.QUANTIZATIONS
+IO_TYPES = registry.IO_TYPES
 MIN_CALIBRATION_IMAGES = 100
 EQUALIZATION_IMAGES = 32
 RANGE_TUNING_IMAGES = 24
@@ -82,11 +85,9 @@ def frozen_serving_function(
     See `cyclegan_tf.export.lowering` for the rewrites; `lowering=False` keeps the graph as
     traced (to measure what the rewrites gain).
     """
-    lowering = lowering and size is not None
-    if lowering:
-        generator = fast_copy(generator)
-    with static_shape_lowering(generator, enabled=lowering):
-        concrete = serving_function(generator, size, io).get_concrete_function()
+    if lowering and size is not None:
+        generator = fast_copy(with_export_layers(generator, lowered=True))
+    concrete = serving_function(generator, size, io).get_concrete_function()
     return convert_variables_to_constants_v2(concrete)
 
 
@@ -126,6 +127,7 @@ def convert_generator(
         raise ValueError(f"quantize must be one of {list(QUANTIZATIONS)}, got {quantize!r}")
     if size is None and quantize != "fp32":
         raise ValueError("a resizable model (size None) is only exported as fp32")
+    images = []
     if quantize == "int8":
         images = _check_calibration(calibration, size)
         if equalize:
@@ -138,25 +140,63 @@ def convert_generator(
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [frozen_serving_function(generator, size, io, lowering)]
     )
-    if quantize == "fp16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif quantize == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif quantize == "int8":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = _representative_dataset(images, io, progress)
-        # Integer kernels wherever TFLite has them; the rest stays float (reported).
-        converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
-            tf.lite.OpsSet.TFLITE_BUILTINS,
-        ]
-        calibrated = int8_ranges.calibrate(converter)
-        if mse_ranges:
-            sample = [to_model_input(image[None], io) for image in images[:RANGE_TUNING_IMAGES]]
-            calibrated = int8_ranges.tune_ranges(calibrated, sample, progress)
-        return int8_ranges.quantize(calibrated, float_ops)
+    inputs = RecipeInputs(images if quantize == "int8" else [], io, progress, float_ops, mse_ranges)
+    return QUANTIZATION_RECIPES[quantize](converter, inputs)
+
+
+@dataclass(frozen=True)
+class RecipeInputs:
+    """What a quantization recipe may use besides the converter (int8 uses all of it)."""
+
+    calibration: Sequence[np.ndarray]
+    io: str
+    progress: bool
+    float_ops: Sequence[str]
+    mse_ranges: bool
+
+
+def _fp32(converter, inputs: RecipeInputs) -> bytes:
     return converter.convert()
+
+
+def _fp16(converter, inputs: RecipeInputs) -> bytes:
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
+
+
+def _dynamic(converter, inputs: RecipeInputs) -> bytes:
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def _int8(converter, inputs: RecipeInputs) -> bytes:
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = _representative_dataset(
+        inputs.calibration, inputs.io, inputs.progress
+    )
+    # Integer kernels wherever TFLite has them; the rest stays float (reported).
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+    ]
+    calibrated = int8_ranges.calibrate(converter)
+    if inputs.mse_ranges:
+        sample = [
+            to_model_input(image[None], inputs.io)
+            for image in inputs.calibration[:RANGE_TUNING_IMAGES]
+        ]
+        calibrated = int8_ranges.tune_ranges(calibrated, sample, inputs.progress)
+    return int8_ranges.quantize(calibrated, inputs.float_ops)
+
+
+# One recipe per name of `registry.QUANTIZATIONS` (a test checks the keys).
+QUANTIZATION_RECIPES: dict[str, Callable[..., bytes]] = {
+    "fp32": _fp32,
+    "fp16": _fp16,
+    "dynamic": _dynamic,
+    "int8": _int8,
+}
 
 
 def _check_calibration(calibration, size: int) -> list[np.ndarray]:

@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -53,13 +55,17 @@ def build_generator(
         make=make,
         name=model_name or name,
     )
-    if name.startswith("resnet_"):
-        return build_resnet_generator(int(name[len("resnet_") : -len("blocks")]), **kwargs)
-    if name == "mobile":
-        return build_mobile_generator(6, **kwargs)
-    if name.startswith("unet_"):
-        return build_unet_generator({"unet_128": 7, "unet_256": 8}[name], **kwargs)
-    raise AssertionError(f"generator {name!r} is registered but has no builder")
+    return GENERATOR_BUILDERS[name](**kwargs)
+
+
+# One builder per name of `registry.GENERATORS` (a test checks the two have the same keys).
+GENERATOR_BUILDERS: dict[str, Callable[..., keras.Model]] = {
+    "resnet_9blocks": functools.partial(build_resnet_generator, 9),
+    "resnet_6blocks": functools.partial(build_resnet_generator, 6),
+    "unet_128": functools.partial(build_unet_generator, 7),
+    "unet_256": functools.partial(build_unet_generator, 8),
+    "mobile": functools.partial(build_mobile_generator, 6),
+}
 
 
 def build_discriminator(

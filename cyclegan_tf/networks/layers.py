@@ -1,7 +1,8 @@
 """Layers the CycleGAN networks need that Keras does not ship: reflection padding and instance norm.
 
 Both are written with `keras.ops` only, so they run on any Keras backend, and both are registered
-so that a saved `.keras` generator loads with `safe_mode=True` and no `custom_objects`.
+so that a saved `.keras` generator loads with `safe_mode=True` and no `custom_objects`. They know
+nothing of export: `cyclegan_tf.export.export_layers` swaps in its own versions by cloning.
 """
 
 from __future__ import annotations
@@ -24,16 +25,8 @@ class ReflectionPadding2D(keras.layers.Layer):
             raise ValueError(f"padding must be >= 0, got {padding}")
         self.padding = int(padding)
 
-    # Set by the exporter: mirror with slices and one concatenation per axis instead of a pad op.
-    # Same values; TFLite's MIRROR_PAD kernel is not delegated to XNNPACK and is slow (measured at
-    # 64x64x256, 2 threads: 6.0 ms, against 0.16 ms as slices + CONCATENATION).
-    sliced_lowering = False
-
     def call(self, inputs):
         p = self.padding
-        height, width = inputs.shape[1], inputs.shape[2]
-        if self.sliced_lowering and p and height is not None and width is not None:
-            return _mirror_axis(_mirror_axis(inputs, p, 1, height), p, 2, width)
         return ops.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
 
     def compute_output_shape(self, input_shape):
@@ -48,19 +41,6 @@ class ReflectionPadding2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
-
-
-def _mirror_axis(x, p: int, axis: int, length: int):
-    """Reflection padding of `p` along `axis` (1 or 2) from single-row slices."""
-    if p >= length:
-        raise ValueError(f"reflection padding {p} needs more than {p} pixels, got {length}")
-
-    def row(i):
-        return x[:, i : i + 1] if axis == 1 else x[:, :, i : i + 1]
-
-    before = [row(i) for i in range(p, 0, -1)]
-    after = [row(length - 1 - i) for i in range(1, p + 1)]
-    return ops.concatenate([*before, x, *after], axis=axis)
 
 
 @keras.saving.register_keras_serializable(package="cyclegan_tf")
@@ -87,30 +67,10 @@ class InstanceNormalization(keras.layers.Layer):
             self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
             self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
 
-    # Set by the exporter: means as global average pooling and squares as products, which
-    # TFLite runs with fast (XNNPACK) float and int8 kernels; same maths, static shapes only.
-    pooled_statistics = False
-    # Set by the int8 exporter's channel equalization: one epsilon per channel (see
-    # `cyclegan_tf.export.equalize`); None uses the scalar `epsilon`.
-    channel_epsilon = None
-
     def call(self, inputs):
         x = ops.cast(inputs, "float32")
-        height, width = x.shape[1], x.shape[2]
-        if self.pooled_statistics and height is not None and width is not None:
-
-            def spatial_mean(t):
-                return ops.average_pool(t, (height, width), strides=1, padding="valid")
-
-            mean = spatial_mean(x)
-            centered = x - mean
-            variance = spatial_mean(centered * centered)
-        else:
-            mean = ops.mean(x, axis=(1, 2), keepdims=True)
-            centered = x - mean
-            variance = ops.mean(ops.square(centered), axis=(1, 2), keepdims=True)
-        epsilon = self.epsilon if self.channel_epsilon is None else self.channel_epsilon
-        y = centered * ops.rsqrt(variance + epsilon)
+        normalize = fused_instance_norm if FUSED_GRADIENT else plain_instance_norm
+        y = normalize(x, self.epsilon)
         if self.affine:
             y = y * ops.cast(self.gamma, "float32") + ops.cast(self.beta, "float32")
         return ops.cast(y, self.compute_dtype)
@@ -120,6 +80,51 @@ class InstanceNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon, "affine": self.affine}
+
+
+# True switches every instance norm to the closed-form backward below. Measured side by side on a
+# 2-core Xeon (AVX-512, AMX) it gained nothing: 0.52 vs 0.51 s/step (ResNet-6 ngf 32, 96 px) and
+# 0.86-0.90 vs 0.77-0.89 (phone recipe, 128 px, batch 4); the convolutions take ~75% of the busy
+# time (benchmarks/results/train_speed_tried.md). Kept off, and kept for machines where the
+# elementwise ops weigh more; tests check the two agree.
+FUSED_GRADIENT = False
+
+
+def plain_instance_norm(x, epsilon: float):
+    """(x - mean) / sqrt(variance + epsilon) over height and width; autodiff for the backward."""
+    mean = ops.mean(x, axis=(1, 2), keepdims=True)
+    centered = x - mean
+    variance = ops.mean(ops.square(centered), axis=(1, 2), keepdims=True)
+    return centered * ops.rsqrt(variance + epsilon)
+
+
+def fused_instance_norm(x, epsilon: float):
+    """The same forward with the closed-form backward of a normalization:
+
+        dx = r * (g - mean(g) - y * mean(g * y)),   r = 1 / sqrt(variance + epsilon)
+
+    (means over height and width), two reductions and a few elementwise ops instead of autodiff
+    through mean, square, subtraction and rsqrt. Written with `keras.ops.custom_gradient`, so it
+    stays backend-portable.
+    """
+
+    @ops.custom_gradient
+    def normalize(x):
+        mean = ops.mean(x, axis=(1, 2), keepdims=True)
+        centered = x - mean
+        variance = ops.mean(ops.square(centered), axis=(1, 2), keepdims=True)
+        r = ops.rsqrt(variance + epsilon)
+        y = centered * r
+
+        def grad(*args, upstream=None):
+            g = args[0] if upstream is None else upstream
+            g_mean = ops.mean(g, axis=(1, 2), keepdims=True)
+            gy_mean = ops.mean(g * y, axis=(1, 2), keepdims=True)
+            return r * (g - g_mean - y * gy_mean)
+
+        return y, grad
+
+    return normalize(x)
 
 
 def normalization(norm: str, name: str | None = None, dtype=None) -> keras.layers.Layer:

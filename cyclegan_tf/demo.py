@@ -18,7 +18,7 @@ from PIL import Image
 
 from cyclegan_tf.data.images import load_rgb
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = Path(__file__).parent / "pretrained" / "samples"
 COLUMNS = ["photo", "centre crop", "-> int8", "--face crop", "-> Keras", "-> int8 (phone)",
            "--paste-back"]  # fmt: skip
 

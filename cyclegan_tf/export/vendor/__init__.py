@@ -1,0 +1,1 @@
+"""Third-party files kept as they were published (see VENDOR.md)."""
