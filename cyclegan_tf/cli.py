@@ -41,16 +41,20 @@ EXIT_CODES_HELP = (
 )
 
 
-def _report_skipped() -> int:
-    """Print the unreadable files that were skipped; EXIT_SKIPPED if there were any."""
-    from cyclegan_tf.data import DECODE_REPORT
-
-    if not DECODE_REPORT:
+def _report_skipped(report) -> int:
+    """Print the unreadable files a command skipped; EXIT_SKIPPED if there were any."""
+    if not report:
         return EXIT_OK
-    print(f"skipped {len(DECODE_REPORT)} unreadable image(s):")
-    for path, error in sorted(DECODE_REPORT.skipped.items()):
+    print(f"skipped {len(report)} unreadable image(s):")
+    for path, error in sorted(report.skipped.items()):
         print(f"  {path}: {error}")
     return EXIT_SKIPPED
+
+
+def _new_report():
+    from cyclegan_tf.data.images import DecodeReport
+
+    return DecodeReport()
 
 
 class DefaultsOnceHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -130,6 +134,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"training {config.generator} on {config.data} into {run_dir} "
         f"({config.total_epochs} epochs, batch {config.batch_size}, {config.crop_size} px)"
     )
+    report = _new_report()
     train_run(
         config,
         run_dir,
@@ -145,8 +150,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         eval_images=args.eval_images,
         inception_weights=args.inception_weights,
         checkpoint_every=args.checkpoint_every,
+        report=report,
     )
-    status = _report_skipped()
+    status = _report_skipped(report)
     print(
         f"done: samples in {os.path.join(run_dir, 'samples')}, "
         f"generators {os.path.join(run_dir, 'generator_ab.keras')} and generator_ba.keras"
@@ -156,10 +162,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 # -- translate ----------------------------------------------------------------------------------
 def cmd_translate(args: argparse.Namespace) -> int:
-    from cyclegan_tf.data import DECODE_REPORT
     from cyclegan_tf.translate import translate_paths
 
-    DECODE_REPORT.clear()
+    report = _new_report()
     written = translate_paths(
         args.model,
         args.inputs,
@@ -170,9 +175,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
         face=args.face,
         paste=args.paste_back,
         strict=args.strict,
+        report=report,
     )
     print(f"wrote {len(written)} translation(s) to {args.out}")
-    return _report_skipped()
+    return _report_skipped(report)
 
 
 # -- demo ---------------------------------------------------------------------------------------
@@ -219,6 +225,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from cyclegan_tf.export.tflite import QUANTIZATIONS
 
     quantizations = QUANTIZATIONS if args.quantize == "all" else (args.quantize,)
+    skipped = _new_report()
     report = export_generator(
         args.model,
         args.out,
@@ -230,19 +237,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         resizable=args.resizable,
         saved_model=not args.no_saved_model,
         parity=args.parity,
+        report=skipped,
     )
     print(report.to_markdown())
     print(
         f"wrote {len(report.variants)} .tflite file(s), their .json sidecars, parity.json, "
         f"parity.md and parity.png to {args.out}"
     )
-    return _report_skipped()
+    return _report_skipped(skipped)
 
 
 # -- evaluate -----------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from cyclegan_tf.evaluation.evaluate import evaluate_model, to_markdown
 
+    report = _new_report()
     result = evaluate_model(
         args.model,
         args.data,
@@ -255,10 +264,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         inception_weights=args.inception_weights,
         kid_subsets=args.kid_subsets,
         probe_images=args.probe_images,
+        report=report,
     )
     print(to_markdown(result))
     print(f"wrote evaluation.json, evaluation.md and best/worst PNGs to {args.out}")
-    return _report_skipped()
+    return _report_skipped(report)
 
 
 # -- benchmark ----------------------------------------------------------------------------------
@@ -574,9 +584,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide C++ start-up chatter
-    from cyclegan_tf.data.images import DECODE_REPORT
-
-    DECODE_REPORT.clear()  # each command reports the files it skipped, and only those
     try:
         return args.func(args)
     except (UserError, ValueError, FileNotFoundError, FileExistsError) as e:

@@ -34,7 +34,7 @@ from cyclegan_tf.callbacks import (
 )
 from cyclegan_tf.checkpoints import check_compatible
 from cyclegan_tf.config import ARCHITECTURE_FIELDS, CycleGANConfig
-from cyclegan_tf.data import DECODE_REPORT, load_domains, paired_batches, unpaired_batches
+from cyclegan_tf.data import DecodeReport, load_domains, paired_batches, unpaired_batches
 from cyclegan_tf.machine import record_machine
 from cyclegan_tf.model import CycleGAN
 from cyclegan_tf.precision import resolve_precision
@@ -60,7 +60,11 @@ def build_model(
 
 
 def load_data(
-    config: CycleGANConfig, strict: bool = False, cache: bool = False, test_images: int = 0
+    config: CycleGANConfig,
+    strict: bool = False,
+    cache: bool = False,
+    test_images: int = 0,
+    report: DecodeReport | None = None,
 ):
     """Training batches, validation batches, and fixed test images per domain.
 
@@ -72,6 +76,7 @@ def load_data(
         synthetic_size=config.synthetic_size,
         seed=config.seed,
         strict=strict,
+        report=report,
     )
     train_a, train_b = load_domains(config.data, "train", **common)
     test_a, test_b = load_domains(config.data, "test", **common)
@@ -170,6 +175,7 @@ def train_run(
     eval_images: int = 64,
     inception_weights: str | None = None,
     checkpoint_every: int = 0,
+    report: DecodeReport | None = None,
 ) -> keras.callbacks.History:
     """Train `config` into `run_dir` (see the module docstring), resuming where it stopped.
 
@@ -179,16 +185,21 @@ def train_run(
 
     Every `eval_every` epochs (0: never) the first `eval_images` test pairs are translated and
     PSNR/SSIM against the truth are logged when the data is paired (the embedded dataset), and
-    KID when `inception_weights` is given ('imagenet' or a path).
+    KID when `inception_weights` is given ('imagenet' or a path). Unreadable images are skipped
+    and added to `report` (pass one to list them afterwards).
     """
-    DECODE_REPORT.clear()
+    report = report if report is not None else DecodeReport()
     extractor = None
     if eval_every and inception_weights:
         from cyclegan_tf.evaluation.inception import InceptionFeatures
 
         extractor = InceptionFeatures.from_weights(inception_weights)
     train, validation, images_a, images_b = load_data(
-        config, strict=strict, cache=cache, test_images=eval_images if eval_every else 0
+        config,
+        strict=strict,
+        cache=cache,
+        test_images=eval_images if eval_every else 0,
+        report=report,
     )
     run_dir = prepare_run_dir(run_dir, config, resume)  # after the data is found: no empty runs
     used = resolve_precision(config.precision)
@@ -236,8 +247,8 @@ def train_run(
     if start < total_epochs:
         history = model.fit(train, initial_epoch=start, epochs=total_epochs, **fit)
     history = _merged(first_history, history)
-    if DECODE_REPORT:
-        logger.warning("%d unreadable image(s) were skipped", len(DECODE_REPORT))
+    if report:
+        logger.warning("%d unreadable image(s) were skipped", len(report))
     return history
 
 

@@ -20,8 +20,8 @@ from PIL import Image
 from cyclegan_tf import registry
 from cyclegan_tf.checkpoints import load_generator, resolve_generator_path
 from cyclegan_tf.data.images import (
-    DECODE_REPORT,
     IMAGE_EXTENSIONS,
+    DecodeReport,
     ImageDecodeError,
     list_images,
     load_rgb,
@@ -35,12 +35,12 @@ from cyclegan_tf.pretrained import run_size
 logger = logging.getLogger(__name__)
 
 
-def expand_inputs(inputs: list[str]) -> list[str]:
+def expand_inputs(inputs: list[str], report: DecodeReport | None = None) -> list[str]:
     """Files as given, folders expanded to their images; a missing path is an error."""
     paths: list[str] = []
     for item in inputs:
         if os.path.isdir(item):
-            paths.extend(list_images(item))
+            paths.extend(list_images(item, report=report))
         elif os.path.isfile(item):
             if Path(item).suffix.lower() not in IMAGE_EXTENSIONS:
                 raise ValueError(f"input {item} is not an image ({', '.join(IMAGE_EXTENSIONS)})")
@@ -91,11 +91,12 @@ def translate_paths(
     face: bool = False,
     paste: bool = False,
     strict: bool = False,
+    report: DecodeReport | None = None,
 ) -> list[Path]:
     """Translate image files and folders into `out_dir` as PNGs; returns the files written.
 
     Every image gets its own file (`output_names`: a.jpg and a.png do not overwrite each other);
-    an unreadable image is logged, added to `DECODE_REPORT` and skipped, and the rest go on.
+    an unreadable image is logged, added to `report` and skipped, and the rest go on.
 
     With `face`, each photo is first cropped on its face, aligned and framed like the training
     data (`cyclegan_tf.faces`), and the translation is that crop; with `paste` too, the translated
@@ -103,8 +104,9 @@ def translate_paths(
     """
     if (paste or strict) and not face:
         raise ValueError("--paste-back and --strict go with --face")
+    report = report if report is not None else DecodeReport()
     path = resolve_generator_path(model, direction)
-    paths = expand_inputs(inputs)
+    paths = expand_inputs(inputs, report)
     generator, info = load_generator(path)
     if direction is not None and Path(model).is_file() and direction != info.direction:
         raise ValueError(f"{path} translates {info.direction}, but --direction is {direction}")
@@ -119,7 +121,7 @@ def translate_paths(
         try:
             image = load_rgb(source)
         except ImageDecodeError as e:  # reported by the caller; the other files still go
-            DECODE_REPORT.add(source, e)
+            report.add(source, e)
             continue
         if face:
             crop = frame_face(image, size, detector, strict, source)

@@ -87,17 +87,22 @@ def test_the_bad_input_corpus_through_train_translate_evaluate_and_export(tmp_pa
     _check_report(printed, data / "trainA", expected)
     assert (tmp_path / "export" / "generator_ab_int8.tflite").is_file()
 
+    # Each command reports what it skipped, and only that: no report outlives its command.
+    good = tmp_path / "good_out"
+    assert main(["translate", str(run), str(data / "trainB"), "--out", str(good)]) == 0
+    assert "skipped" not in capsys.readouterr().out
+
 
 def test_the_decompression_bomb_is_refused_from_its_header(tmp_path):
     """400 megapixels: refused before a pixel is decoded (Pillow's limit), named with the reason."""
-    from cyclegan_tf.data.images import DECODE_REPORT, list_images
+    from cyclegan_tf.data.images import DecodeReport, list_images
 
     expected = write_corpus(tmp_path)
-    DECODE_REPORT.clear()
-    readable = list_images(tmp_path)
+    report = DecodeReport()
+    readable = list_images(tmp_path, report=report)
     bomb = str(tmp_path / "bomb_20000x20000.png")
     assert bomb not in readable
-    assert "decompression bomb" in DECODE_REPORT.skipped[bomb].lower()
-    assert "HEIC" in DECODE_REPORT.skipped[str(tmp_path / "iphone.heic")]
-    assert str(tmp_path / "notes.txt") not in DECODE_REPORT.skipped  # not an image: not looked at
+    assert "decompression bomb" in report.skipped[bomb].lower()
+    assert "HEIC" in report.skipped[str(tmp_path / "iphone.heic")]
+    assert str(tmp_path / "notes.txt") not in report.skipped  # not an image: not looked at
     assert len(readable) == sum(outcome == USED for outcome in expected.values()) + 1  # truncated

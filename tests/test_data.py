@@ -8,7 +8,7 @@ from PIL import Image
 
 from cyclegan_tf.config import CycleGANConfig
 from cyclegan_tf.data import (
-    DECODE_REPORT,
+    DecodeReport,
     ImageDecodeError,
     list_images,
     load_domains,
@@ -25,13 +25,6 @@ def _write(path, size=(40, 30), colour=(200, 100, 50), mode="RGB", fmt=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new(mode, size, colour).save(path, format=fmt)
     return path
-
-
-@pytest.fixture(autouse=True)
-def _clear_report():
-    DECODE_REPORT.clear()
-    yield
-    DECODE_REPORT.clear()
 
 
 def test_lists_every_supported_format_recursively_and_sorted(tmp_path):
@@ -90,10 +83,11 @@ def test_corrupt_and_truncated_files_are_reported_by_name_and_skipped(tmp_path, 
     folder = _corrupt_folder(tmp_path)
     config = CycleGANConfig(crop_size=16, load_size=16, batch_size=1)
     with caplog.at_level(logging.WARNING):
-        a, b = load_domains(f"{folder},{folder}", "train")
+        report = DecodeReport()
+        a, b = load_domains(f"{folder},{folder}", "train", report=report)
         images = [x.numpy() for x, _ in unpaired_batches(a, b, config)]
     assert len(images) == a.size  # an epoch still has max(|A|, |B|) batches: nothing crashed
-    skipped = sorted(p.rsplit("/", 1)[1] for p in DECODE_REPORT.skipped)
+    skipped = sorted(p.rsplit("/", 1)[1] for p in report.skipped)
     assert skipped == ["garbage.jpg", "truncated.jpg"]
     assert "garbage.jpg" in caplog.text and "truncated.jpg" in caplog.text
 
@@ -226,8 +220,9 @@ def test_png_data_with_a_jpg_extension_is_read_like_selfie2anime_trainb(tmp_path
     np.testing.assert_array_equal(load_rgb(path), pixels)  # lossless: really decoded as PNG
     for i in range(3):
         _write(tmp_path / "trainA" / f"{i}.jpg")
-    _, b = load_domains(str(tmp_path), "train", image_size=24)
-    assert b.size == 1 and not DECODE_REPORT
+    report = DecodeReport()
+    _, b = load_domains(str(tmp_path), "train", image_size=24, report=report)
+    assert b.size == 1 and not report
 
 
 def test_a_file_name_that_is_not_utf8_trains(tmp_path):
@@ -240,6 +235,7 @@ def test_a_file_name_that_is_not_utf8_trains(tmp_path):
     odd = os.path.join(os.fsencode(folder), b"caf\xe9.png")  # Latin-1 bytes
     Image.new("RGB", (40, 30), (10, 20, 30)).save(open(odd, "wb"), format="PNG")
     config = CycleGANConfig(crop_size=16, load_size=16, batch_size=1)
-    a, b = load_domains(f"{folder},{folder}", "train")
+    report = DecodeReport()
+    a, b = load_domains(f"{folder},{folder}", "train", report=report)
     images = [x.numpy() for x, _ in unpaired_batches(a, b, config)]
-    assert len(images) == 2 and len(DECODE_REPORT) == 0
+    assert len(images) == 2 and len(report) == 0

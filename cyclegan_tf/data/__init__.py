@@ -1,6 +1,6 @@
 """Data: image folders, tensorflow-datasets and the embedded synthetic faces, as `tf.data`."""
 
-from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
+from cyclegan_tf.data.images import DecodeReport, ImageDecodeError, list_images, load_rgb
 from cyclegan_tf.data.pipeline import (
     center_square,
     paired_batches,
@@ -13,7 +13,7 @@ from cyclegan_tf.data.sources import DomainImages, load_domains
 
 __all__ = [
     "center_square",
-    "DECODE_REPORT",
+    "DecodeReport",
     "DomainImages",
     "ImageDecodeError",
     "list_images",

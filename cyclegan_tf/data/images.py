@@ -39,11 +39,15 @@ class ImageDecodeError(UserError, ValueError):
     """An image file that Pillow cannot read, with the file's name in the message."""
 
 
-def list_images(folder: str | os.PathLike, strict: bool = False) -> list[str]:
-    """Every image file under `folder` (recursive, sorted). Unreadable headers are skipped.
+def list_images(
+    folder: str | os.PathLike, strict: bool = False, report: DecodeReport | None = None
+) -> list[str]:
+    """Every image file under `folder` (recursive, sorted). Unreadable headers are skipped and
+    added to `report` (the caller's; without one they are only logged).
 
     Raises a ValueError naming the folder when it is missing or holds no image.
     """
+    report = report if report is not None else DecodeReport()
     root = Path(folder)
     if not root.is_dir():
         raise ValueError(f"image folder {str(root)!r} does not exist or is not a folder")
@@ -67,7 +71,7 @@ def list_images(folder: str | os.PathLike, strict: bool = False) -> list[str]:
                 error = e
         if strict:
             raise ImageDecodeError(f"cannot read image {path}: {error}") from None
-        DECODE_REPORT.add(path, error)
+        report.add(path, error)
     if not readable:
         raise ValueError(
             f"image folder {str(root)!r} holds no readable image "
@@ -128,7 +132,10 @@ def output_names(paths: list[str], root: str | os.PathLike | None = None) -> dic
 
 
 class DecodeReport:
-    """Counts the files skipped because they could not be read, for the end-of-run summary."""
+    """The files a command skipped because they could not be read, for its end-of-run summary.
+
+    Each command makes its own and passes it down (to `tf.data` workers too: adding is locked).
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -146,6 +153,3 @@ class DecodeReport:
 
     def __len__(self) -> int:
         return len(self.skipped)
-
-
-DECODE_REPORT = DecodeReport()

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from cyclegan_tf.data import synthetic
 from cyclegan_tf.data.domain import DomainImages
-from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
+from cyclegan_tf.data.images import DecodeReport, ImageDecodeError, list_images, load_rgb
 
 SPLITS = ("train", "test")
 SYNTHETIC_TEST_SIZE = 64
@@ -36,6 +36,7 @@ def load_domains(
     synthetic_size: int = 400,
     seed: int = 0,
     strict: bool = False,
+    report: DecodeReport | None = None,
 ) -> tuple[DomainImages, DomainImages]:
     """Domains A and B of `split` ('train' or 'test') from a data spec string (module docstring)."""
     if split not in SPLITS:
@@ -49,7 +50,7 @@ def load_domains(
         domains = load_tfds_domains(spec[len("tfds:") :], split)
     else:
         domains = tuple(
-            folder_domain(folder, f"{split}{d}", strict)
+            folder_domain(folder, f"{split}{d}", strict, report)
             for folder, d in zip(folder_pair(spec, split), "AB", strict=True)
         )
     if max_size:
@@ -74,9 +75,13 @@ def folder_pair(spec: str, split: str) -> tuple[str, str]:
     return str(root / f"{split}A"), str(root / f"{split}B")
 
 
-def folder_domain(folder: str | os.PathLike, name: str, strict: bool = False) -> DomainImages:
-    """All images under `folder`, decoded in parallel; unreadable ones are reported and skipped."""
-    paths = list_images(folder, strict=strict)
+def folder_domain(
+    folder: str | os.PathLike, name: str, strict: bool = False, report: DecodeReport | None = None
+) -> DomainImages:
+    """All images under `folder`, decoded in parallel; unreadable ones are added to `report`
+    and skipped."""
+    report = report if report is not None else DecodeReport()
+    paths = list_images(folder, strict=strict, report=report)
 
     def decode(path: bytes) -> tuple[np.ndarray, bool]:
         path = os.fsdecode(path)  # file names need not be UTF-8
@@ -85,7 +90,7 @@ def folder_domain(folder: str | os.PathLike, name: str, strict: bool = False) ->
         except ImageDecodeError as e:
             if strict:
                 raise
-            DECODE_REPORT.add(path, e)
+            report.add(path, e)
             return np.zeros((1, 1, 3), np.uint8), False
 
     def decode_tf(path):

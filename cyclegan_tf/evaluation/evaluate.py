@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from cyclegan_tf.config import CycleGANConfig
+from cyclegan_tf.data.images import DecodeReport
 from cyclegan_tf.data.pipeline import center_square, preprocess, to_uint8
 from cyclegan_tf.data.sources import load_domains
 from cyclegan_tf.evaluation.distances import frechet_distance, kernel_inception_distance
@@ -50,6 +51,7 @@ def split_images(
     max_images: int = 0,
     split: str = "test",
     config: CycleGANConfig | None = None,
+    report: DecodeReport | None = None,
 ) -> dict[str, np.ndarray]:
     """Both domains of a split as uint8 stacks (N, size, size, 3).
 
@@ -63,7 +65,7 @@ def split_images(
             crop_size=size, load_size=load, data=spec, preprocess="resize_and_crop"
         )
     image_size = config.load_size if config is not None else size
-    domains = load_domains(spec, split, image_size=image_size, max_size=max_images)
+    domains = load_domains(spec, split, image_size=image_size, max_size=max_images, report=report)
     images = {}
     for letter, domain in zip("AB", domains, strict=True):
         if config is not None:
@@ -123,11 +125,11 @@ def distribution_metrics(
     return result
 
 
-def train_probe(extractor, data: str, size: int, images: int, config=None):
+def train_probe(extractor, data: str, size: int, images: int, config=None, report=None):
     """A linear probe (A vs B) on the features of up to `images` training images per domain."""
     from cyclegan_tf.evaluation.probe import DomainProbe
 
-    train = split_images(data, size, images, split="train", config=config)
+    train = split_images(data, size, images, split="train", config=config, report=report)
     return DomainProbe.fit(extractor(train["A"]), extractor(train["B"]))
 
 
@@ -156,6 +158,7 @@ def evaluate_model(
     kid_subsets: int = 100,
     probe_images: int = 500,
     progress: bool = True,
+    report: DecodeReport | None = None,
 ) -> dict:
     """Evaluate a run folder, `.keras` or `.tflite` model on `data`'s test split (module doc)."""
     translators = load_translators(model, direction)
@@ -165,10 +168,10 @@ def evaluate_model(
     extractor = None
     if features:
         extractor = feature_extractor(features, inception_weights, progress=progress)
-    images = split_images(data, size, max_images, config=first.config)
+    images = split_images(data, size, max_images, config=first.config, report=report)
     probe = None
     if extractor is not None and probe_images:
-        probe = train_probe(extractor, data, size, probe_images, first.config)
+        probe = train_probe(extractor, data, size, probe_images, first.config, report)
     if paired and len(images["A"]) != len(images["B"]):
         raise ValueError(
             f"paired metrics need as many test images in A as in B, got "

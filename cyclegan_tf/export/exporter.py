@@ -22,7 +22,7 @@ import numpy as np
 
 from cyclegan_tf import __version__, registry
 from cyclegan_tf.checkpoints import GeneratorInfo, load_generator, resolve_generator_path
-from cyclegan_tf.data.images import DECODE_REPORT, ImageDecodeError, list_images, load_rgb
+from cyclegan_tf.data.images import DecodeReport, ImageDecodeError, list_images, load_rgb
 from cyclegan_tf.data.pipeline import center_square
 from cyclegan_tf.data.synthetic import face_for, render_anime, render_photo
 from cyclegan_tf.export.litert import TFLiteModel, count_macs, float_ops, op_counts
@@ -84,7 +84,12 @@ class ExportReport:
 
 
 def load_domain_images(
-    folder: str | os.PathLike | None, size: int, count: int, domain: str = "A", seed: int = 0
+    folder: str | os.PathLike | None,
+    size: int,
+    count: int,
+    domain: str = "A",
+    seed: int = 0,
+    report: DecodeReport | None = None,
 ) -> list[np.ndarray]:
     """Up to `count` images of the input domain, centre-cropped and resized to `size`.
 
@@ -94,13 +99,14 @@ def load_domain_images(
         render = render_photo if domain == "A" else render_anime
         return [render(face_for(seed, 2, i), size) for i in range(count)]
     images = []
-    for path in list_images(folder):  # unreadable files are reported and skipped
+    report = report if report is not None else DecodeReport()
+    for path in list_images(folder, report=report):  # unreadable files: reported, skipped
         if len(images) == count:
             break
         try:
             images.append(center_square(load_rgb(path), size))
         except ImageDecodeError as e:
-            DECODE_REPORT.add(path, e)
+            report.add(path, e)
     return images
 
 
@@ -134,6 +140,7 @@ def export_generator(
     saved_model: bool = True,
     parity: str | os.PathLike | None = None,
     calibration_count: int = 200,
+    report: DecodeReport | None = None,
 ) -> ExportReport:
     """Export a run's (or a `.keras` file's) generator; see the module docstring.
 
@@ -142,11 +149,12 @@ def export_generator(
     metadata and sidecar -> verify it against Keras -> write the report.
     int8 is calibrated on up to `calibration_count` images (at least 100 are required).
     Parity is checked on images from `parity` (a folder), else on the first calibration images.
+    Unreadable images are skipped and added to `report`.
     """
     check_export_options(quantizations, io)
     source = load_source(model, direction, size)
     calibration_images, parity_inputs = load_images(
-        source, calibration, parity, quantizations, calibration_count
+        source, calibration, parity, quantizations, calibration_count, report
     )
     keras_out = from_model_output(source.generator(to_model_input(parity_inputs, "float")), "float")
     out_dir = Path(out_dir)
@@ -204,6 +212,7 @@ def load_images(
     parity: str | os.PathLike | None,
     quantizations: tuple[str, ...],
     calibration_count: int,
+    report: DecodeReport | None = None,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Calibration images (int8) and the parity inputs, of the generator's input domain."""
     info = source.info
@@ -213,12 +222,11 @@ def load_images(
             f"of domain {source.domain} (the model was trained on {info.config.data})"
         )
     count = max(MIN_CALIBRATION_IMAGES, calibration_count) if "int8" in quantizations else 0
-    images = load_domain_images(
-        calibration, source.size, max(count, PARITY_IMAGES), source.domain, info.config.seed
-    )
+    size, domain, seed = source.size, source.domain, info.config.seed
+    images = load_domain_images(calibration, size, max(count, PARITY_IMAGES), domain, seed, report)
     if parity is None:
         return images, np.stack(images[:PARITY_IMAGES])
-    return images, np.stack(load_domain_images(parity, source.size, PARITY_IMAGES, source.domain))
+    return images, np.stack(load_domain_images(parity, size, PARITY_IMAGES, domain, 0, report))
 
 
 def write_variant(

@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from cyclegan_tf.data.images import (
-    DECODE_REPORT,
+    DecodeReport,
     ImageDecodeError,
     list_images,
     load_rgb,
@@ -68,9 +68,9 @@ def prepare_faces(
     root, out = Path(in_dir), Path(out_dir)
     if out.resolve() == root.resolve():
         raise ValueError(f"--out {out} is the input folder: the crops need a folder of their own")
-    DECODE_REPORT.clear()
-    paths = list_images(root)  # files whose header cannot be read are skipped and recorded
-    report = FacesReport(unreadable=dict(DECODE_REPORT.skipped))
+    unreadable = DecodeReport()
+    paths = list_images(root, report=unreadable)  # unreadable headers: skipped and recorded
+    report = FacesReport(unreadable=dict(unreadable.skipped))
     detector = detector or FaceDetector()
     names = output_names(paths, root)
     for done, path in enumerate(paths, 1):
