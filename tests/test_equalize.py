@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from cyclegan_tf.export.equalize import channel_ranges, equalize_for_int8, norm_pairs
+from cyclegan_tf.export.equalize import PRODUCERS, channel_ranges, equalize_for_int8, norm_pairs
 from cyclegan_tf.export.litert import TFLiteModel
 from cyclegan_tf.export.tflite import convert_generator, from_model_output, to_model_input
 from cyclegan_tf.imaging import mean_psnr as psnr
@@ -46,7 +46,7 @@ def test_norm_pairs_find_every_conv_that_feeds_an_instance_norm(name):
     assert len(pairs) == len(norms) > 0
     for pair in pairs:
         conv, norm = generator.get_layer(pair.conv), generator.get_layer(pair.norm)
-        assert type(conv) in (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
+        assert type(conv) in PRODUCERS  # a conv, depthwise or transposed (the ResNet's upsampling)
         assert norm in norms and norm.input is generator.get_layer(pair.feed).output
 
 
