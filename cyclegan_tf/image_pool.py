@@ -79,7 +79,11 @@ class ImagePool(keras.layers.Layer):
         # image (scatter into a copy, then a select over it) took 11% of the phone recipe's
         # step (benchmarks/results/profile_step_mobile128.md) and grows with the image size.
         kept = ops.where(write, image, stored)
-        self.images.value.scatter_update(tf.IndexedSlices(kept[None], slot[None]))
+        try:
+            self.images.value.scatter_update(tf.IndexedSlices(kept[None], slot[None]))
+        except NotImplementedError:  # ON_READ copies under a tf.distribute strategy
+            slots = ops.reshape(slot, (1, 1))
+            self.images.assign(ops.scatter_update(self.images.value, slots, kept[None]))
         self.count.assign(ops.minimum(count + 1, self.pool_size))
         return ops.where(swap, stored, image)
 

@@ -62,7 +62,8 @@ class TFLiteTranslator:
         fixed = self.model.input_shape[1]
         resizable = -1 in tuple(self.model.input["shape_signature"])
         self.size = None if resizable else fixed
-        trained = meta.get("config", meta.get("training_config"))  # the key before 0.2
+        # `training_config`: the key of sidecars exported before it was renamed `config`
+        trained = meta.get("config", meta.get("training_config"))
         self.config = CycleGANConfig.from_dict(trained) if trained else None
         self._to_input, self._from_output = to_model_input, from_model_output
 

@@ -107,5 +107,6 @@ def with_export_layers(model: keras.Model, lowered: bool = True) -> keras.Model:
 
     copy = keras.models.clone_model(model, clone_function=clone)
     for layer in copy.layers:
-        layer.set_weights(model.get_layer(layer.name).get_weights())
+        if layer.weights:  # input layers of a clone may be renamed; they hold no weights
+            layer.set_weights(model.get_layer(layer.name).get_weights())
     return copy
