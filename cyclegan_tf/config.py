@@ -98,6 +98,19 @@ class CycleGANConfig:
         choices=PRECISIONS,
     )
     seed: int = _opt(0, "random seed for weights, data order and augmentation", minimum=0)
+    # Where it runs (not architecture: may change on resume)
+    distribute: str = _opt(
+        "none",
+        "none: one device; mirrored: every local GPU (tf.distribute.MirroredStrategy); "
+        "multiworker: the worker processes of TF_CONFIG (MultiWorkerMirroredStrategy); "
+        "batch_size is then the global batch",
+        choices=registry.DISTRIBUTE_MODES,
+    )
+    peer_timeout: float = _opt(
+        120.0,
+        "multiworker: seconds to wait for every worker of TF_CONFIG to connect before stopping",
+        minimum=1,
+    )
     # Data
     data: str = _opt(
         "synthetic",

@@ -15,6 +15,7 @@ from keras import ops
 
 from cyclegan_tf import losses
 from cyclegan_tf.config import CycleGANConfig
+from cyclegan_tf.distribute import is_multi_worker
 from cyclegan_tf.image_pool import ImagePool
 from cyclegan_tf.networks import discriminators_from_config, generators_from_config
 from cyclegan_tf.precision import resolve_precision
@@ -71,6 +72,20 @@ class CycleGAN(keras.Model):
         # Build optimizer slots now, so a checkpoint can restore them before the first step.
         self.gen_optimizer.build(self.generator_variables)
         self.disc_optimizer.build(self.discriminator_variables)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Skip Keras' symbolic build when there is nothing left to build.
+
+        Every network is built in `__init__` and both optimizers in `compile`. Keras 3.15's
+        version first takes a cross-replica mean of the first batch, which fails for our
+        `(real_a, real_b)` batches under `MultiWorkerMirroredStrategy` ("Attempt to convert a
+        value (PerReplica...)"), so multi-worker `fit` needs this.
+        """
+        built = all(layer.built for layer in self._flatten_layers())
+        optimizers = (getattr(self, "gen_optimizer", None), getattr(self, "disc_optimizer", None))
+        if built and all(o is not None and o.built for o in optimizers):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     @property
     def generator_variables(self) -> list:
@@ -166,7 +181,11 @@ class CycleGAN(keras.Model):
             self.trackers["identity"].update_state(
                 ops.mean(terms["identity_a"] + terms["identity_b"])
             )
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if is_multi_worker(tf.distribute.get_strategy()):
+            # Keras 3.15 averages step outputs across workers over axis 0, which needs one.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     # -- training and evaluation --------------------------------------------------------------
     def train_step(self, data):

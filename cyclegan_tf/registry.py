@@ -13,10 +13,13 @@ GENERATORS: dict[str, int] = {
     "unet_128": 128,
     "unet_256": 256,
     "mobile": 4,
+    "mobile_deep": 8,
 }
 DISCRIMINATORS: tuple[str, ...] = ("basic", "n_layers", "pixel")
 # Which generator of a run: photo -> anime is AtoB.
 DIRECTIONS: tuple[str, ...] = ("AtoB", "BtoA")
+# Where training runs (`cyclegan_tf.distribute.make_strategy`).
+DISTRIBUTE_MODES: tuple[str, ...] = ("none", "mirrored", "multiworker")
 # The .tflite variants `export` writes; each has its recipe in `export/tflite.QUANTIZATION_RECIPES`.
 QUANTIZATIONS: tuple[str, ...] = ("fp32", "fp16", "dynamic", "int8")
 # What an exported model takes and returns: floats in [-1, 1], or RGB bytes.

@@ -131,9 +131,13 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         config: CycleGANConfig,
         every_steps: int = 0,
         keep: int = 2,
+        restore_from: str | os.PathLike | None = None,
     ):
+        """`restore_from`: where to resume from, if not `checkpoint_dir` (a non-chief worker of
+        a multi-worker run resumes from the chief's folder and saves into its own)."""
         super().__init__()
         self.checkpoint_dir = Path(checkpoint_dir)
+        self.restore_dir = Path(restore_from) if restore_from else self.checkpoint_dir
         self.config = config
         self.every_steps = every_steps
         self.keep = max(1, keep)
@@ -159,16 +163,17 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if self._restored:
             return None
         self._restored = True
-        state = latest_state(self.checkpoint_dir)
+        state = latest_state(self.restore_dir)
         if state is None:
             return None
-        if not self.config_path.exists():
+        config_path = self.restore_dir / "config.json"
+        if not config_path.exists():
             raise IncompatibleCheckpointError(
-                f"checkpoint {self.checkpoint_dir} has no config.json, so its architecture "
+                f"checkpoint {self.restore_dir} has no config.json, so its architecture "
                 "cannot be checked; refusing to load it"
             )
-        saved = CycleGANConfig.load_json(self.config_path)
-        check_compatible(self.config, saved, self.checkpoint_dir)
+        saved = CycleGANConfig.load_json(config_path)
+        check_compatible(self.config, saved, self.restore_dir)
         self.model.load_weights(state.weights)
         self.resumed = state
         logger.info("resumed from %s (epoch %d, step %d)", state.folder, state.epoch, state.step)

@@ -1,5 +1,6 @@
 import io
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from cyclegan_tf.data import (
     unpaired_batches,
 )
 from cyclegan_tf.data.images import to_rgb
+from cyclegan_tf.data.sources import folder_domain
 from cyclegan_tf.data.synthetic import face_for, render_anime, render_pair, render_photo
 
 
@@ -239,3 +241,42 @@ def test_a_file_name_that_is_not_utf8_trains(tmp_path):
     a, b = load_domains(f"{folder},{folder}", "train", report=report)
     images = [x.numpy() for x, _ in unpaired_batches(a, b, config)]
     assert len(images) == 2 and len(report) == 0
+
+
+def _numbered_folder(root, count: int):
+    """Images whose pixels all equal their number, so a batch says which files it holds."""
+    root.mkdir()
+    for i in range(count):
+        Image.fromarray(np.full((8, 8, 3), i * 10, np.uint8)).save(root / f"{i:02d}.png")
+    return str(root)
+
+
+def test_shards_split_a_folder_into_disjoint_shares_decoded_by_their_worker(tmp_path):
+    domain = folder_domain(_numbered_folder(tmp_path / "A", 5), "trainA")
+    shares = [domain.shard(2, i) for i in range(2)]
+    values = [sorted(int(image[0, 0, 0]) // 10 for image in s.dataset) for s in shares]
+    assert values == [[0, 2, 4], [1, 3]]
+    assert [s.size for s in shares] == [3, 2]
+    # Sharding happens on the file names, before decoding: each worker decodes only its files.
+    names = [os.path.basename(os.fsdecode(p.numpy())) for p in shares[1].items]
+    assert names == ["01.png", "03.png"]
+
+
+def test_a_worker_pipeline_reads_its_shard_in_per_replica_batches_without_end(tmp_path):
+    a = folder_domain(_numbered_folder(tmp_path / "A", 8), "trainA")
+    b = folder_domain(_numbered_folder(tmp_path / "B", 8), "trainB")
+    config = CycleGANConfig(
+        data="x", load_size=8, crop_size=8, batch_size=4, no_flip=True, pool_size=0
+    )
+    context = tf.distribute.InputContext(
+        num_input_pipelines=2, input_pipeline_id=1, num_replicas_in_sync=2
+    )
+    batches = unpaired_batches(a, b, config, input_context=context)
+    seen = set()
+    for real_a, _ in batches.take(12):  # 3 epochs' worth: the pipeline repeats
+        assert real_a.shape == (2, 8, 8, 3)  # global batch 4 over 2 replicas
+        seen |= {round((float(x[0, 0, 0]) + 1) * 127.5 / 10) for x in real_a}
+    assert seen == {1, 3, 5, 7}  # worker 1 of 2 reads only its files
+    with pytest.raises(ValueError, match="multiple of the 3 replicas"):
+        odd = tf.distribute.InputContext(2, 0, 3)
+        unpaired_batches(a, b, config, input_context=odd)

@@ -110,7 +110,9 @@ def test_sub_pixel_upsampling_is_the_pixel_aligned_transposed_conv():
     np.testing.assert_allclose(copy(x), generator(x), atol=1e-5)
 
 
-@pytest.mark.parametrize("name, size", [("resnet_6blocks", 32), ("mobile", 32), ("mobile", 36)])
+@pytest.mark.parametrize(
+    "name, size", [("resnet_6blocks", 32), ("mobile", 32), ("mobile", 36), ("mobile_deep", 32)]
+)
 def test_narrow_output_convs_run_on_space_to_depth_blocks(name, size):
     # The output conv has 3 filters: as space-to-depth it is a 12-filter conv (same maths).
     from cyclegan_tf.export.lowering import SpaceToDepthConv2D, fast_copy

@@ -24,7 +24,9 @@ def test_basic_patchgan_has_the_official_parameter_count():
     assert build_discriminator("basic", ndf=64).count_params() == 2_764_737
 
 
-@pytest.mark.parametrize("name, size", [("resnet_6blocks", 32), ("unet_128", 128)])
+@pytest.mark.parametrize(
+    "name, size", [("resnet_6blocks", 32), ("unet_128", 128), ("mobile", 32), ("mobile_deep", 32)]
+)
 def test_generators_keep_the_image_shape_and_stay_in_tanh_range(name, size):
     g = build_generator(name, ngf=4)
     x = np.random.default_rng(0).uniform(-1, 1, (2, size, size, 3)).astype("float32")
@@ -161,3 +163,26 @@ def test_fused_instance_norm_has_the_plain_outputs_and_gradients(shape):
     np.testing.assert_allclose(y_fused, y_plain, atol=1e-6)
     np.testing.assert_allclose(g_fused, g_plain, atol=1e-5, rtol=1e-4)
     assert np.abs(g_plain).max() > 0.1  # a gradient worth comparing
+
+
+def test_the_deep_mobile_generator_reaches_twice_as_far_for_about_the_same_macs():
+    """Blocks at 1/8 resolution: a pixel of G(x) depends on twice as wide a square of x.
+
+    Without normalization: instance norm's statistics make every pixel depend on all of them.
+    """
+
+    def reach(generator, size=256) -> int:
+        x = tf.Variable(
+            np.random.default_rng(0).uniform(-1, 1, (1, size, size, 3)), dtype="float32"
+        )
+        with tf.GradientTape() as tape:
+            centre = tf.reduce_sum(generator(x)[0, size // 2, size // 2])
+        touched = np.abs(tape.gradient(centre, x).numpy()).sum(axis=(0, 3)) > 0
+        columns = np.flatnonzero(touched.any(axis=0))
+        return int(columns[-1] - columns[0] + 1)
+
+    tf.keras.utils.set_random_seed(1)
+    shallow = build_generator("mobile", ngf=8, norm="none", init_type="kaiming")
+    deep = build_generator("mobile_deep", ngf=8, norm="none", init_type="kaiming")
+    assert reach(deep) >= 1.7 * reach(shallow)
+    assert deep.get_layer("block0_expand").filters == 2 * shallow.get_layer("block0_expand").filters

@@ -3,6 +3,7 @@
 from cyclegan_tf.data.images import DecodeReport, ImageDecodeError, list_images, load_rgb
 from cyclegan_tf.data.pipeline import (
     center_square,
+    epoch_steps,
     paired_batches,
     preprocess,
     to_uint8,
@@ -15,6 +16,7 @@ __all__ = [
     "center_square",
     "DecodeReport",
     "DomainImages",
+    "epoch_steps",
     "ImageDecodeError",
     "list_images",
     "load_domains",

@@ -90,16 +90,39 @@ def _check_enough(domain: DomainImages, batch_size: int) -> None:
         )
 
 
+def epoch_steps(a: DomainImages, b: DomainImages, config: CycleGANConfig) -> int:
+    """Batches in an epoch: max(|A|, |B|) // batch_size, as the official code counts them."""
+    return max(a.size, b.size) // config.batch_size
+
+
 def unpaired_batches(
-    a: DomainImages, b: DomainImages, config: CycleGANConfig, cache: bool = False
+    a: DomainImages,
+    b: DomainImages,
+    config: CycleGANConfig,
+    cache: bool = False,
+    input_context: tf.distribute.InputContext | None = None,
 ) -> tf.data.Dataset:
     """Training batches `(real_a, real_b)`: max(|A|, |B|) // batch_size of them per epoch.
 
     `cache=True` keeps the decoded images in memory (before random crops and flips), which pays
-    for small datasets that are slow to decode.
+    for small datasets that are slow to decode. With `input_context` (one worker of a
+    multi-worker run, from `strategy.distribute_datasets_from_function`) the pipeline decodes
+    only this worker's share of each domain, yields per-replica batches (`batch_size` is the
+    global batch) and never ends: `fit` is given the steps per epoch.
     """
+    batch_size = config.batch_size
+    if input_context is not None:
+        replicas = input_context.num_replicas_in_sync
+        if batch_size % replicas:
+            raise ValueError(
+                f"batch_size ({batch_size}) is the global batch and must be a multiple of the "
+                f"{replicas} replicas of this multi-worker run"
+            )
+        batch_size = input_context.get_per_replica_batch_size(batch_size)
+        count, index = input_context.num_input_pipelines, input_context.input_pipeline_id
+        a, b = a.shard(count, index), b.shard(count, index)
     for domain in (a, b):
-        _check_enough(domain, config.batch_size)
+        _check_enough(domain, batch_size)
     streams = []
     for offset, domain in enumerate((a, b)):
         dataset = domain.dataset.cache() if cache else domain.dataset
@@ -112,13 +135,10 @@ def unpaired_batches(
             deterministic=True,
         )
         streams.append(dataset)
-    steps = max(a.size, b.size) // config.batch_size
-    return (
-        tf.data.Dataset.zip(tuple(streams))
-        .batch(config.batch_size, drop_remainder=True)
-        .take(steps)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    batches = tf.data.Dataset.zip(tuple(streams)).batch(batch_size, drop_remainder=True)
+    if input_context is None:
+        batches = batches.take(epoch_steps(a, b, config))
+    return batches.prefetch(tf.data.AUTOTUNE)
 
 
 def paired_batches(

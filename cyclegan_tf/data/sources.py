@@ -54,9 +54,7 @@ def load_domains(
             for folder, d in zip(folder_pair(spec, split), "AB", strict=True)
         )
     if max_size:
-        domains = tuple(
-            DomainImages(d.name, d.dataset.take(max_size), min(d.size, max_size)) for d in domains
-        )
+        domains = tuple(d.take(max_size) for d in domains)
     return domains
 
 
@@ -99,13 +97,15 @@ def folder_domain(
         ok.set_shape(())
         return image, ok
 
-    dataset = (
-        tf.data.Dataset.from_tensor_slices([os.fsencode(p) for p in paths])
-        .map(decode_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .filter(lambda image, ok: ok)
-        .map(lambda image, ok: image)
-    )
-    return DomainImages(name, dataset, len(paths))
+    def decode_all(items: tf.data.Dataset) -> tf.data.Dataset:
+        return (
+            items.map(decode_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .filter(lambda image, ok: ok)
+            .map(lambda image, ok: image)
+        )
+
+    items = tf.data.Dataset.from_tensor_slices([os.fsencode(p) for p in paths])
+    return DomainImages.from_items(name, items, len(paths), decode_all)
 
 
 def synthetic_domain(split: str, domain: str, count: int, size: int, seed: int) -> DomainImages:
@@ -125,7 +125,9 @@ def synthetic_domain(split: str, domain: str, count: int, size: int, seed: int) 
         image.set_shape((size, size, 3))
         return image
 
-    dataset = tf.data.Dataset.range(count).map(
-        draw_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    def draw_all(indices: tf.data.Dataset) -> tf.data.Dataset:
+        return indices.map(draw_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    return DomainImages.from_items(
+        f"{split}{domain}", tf.data.Dataset.range(count), count, draw_all
     )
-    return DomainImages(f"{split}{domain}", dataset, count)

@@ -65,6 +65,7 @@ GENERATOR_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "unet_128": functools.partial(build_unet_generator, 7),
     "unet_256": functools.partial(build_unet_generator, 8),
     "mobile": functools.partial(build_mobile_generator, 6),
+    "mobile_deep": functools.partial(build_mobile_generator, 6, n_downsampling=3),
 }
 
 

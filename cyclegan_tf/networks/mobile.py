@@ -24,8 +24,13 @@ def build_mobile_generator(
     make: LayerFactory = LayerFactory(),
     expansion: int = 2,
     name: str = "mobile_generator",
+    n_downsampling: int = 2,
 ) -> keras.Model:
-    """A MobileNetV2-style generator; `ngf` channels at full/2 resolution, 4 * ngf in the blocks.
+    """A MobileNetV2-style generator; `ngf` channels at 1/2 resolution, doubling per downsampling.
+
+    `n_downsampling=3` ("mobile_deep") runs the blocks at 1/8 resolution with twice the channels:
+    about the same MACs, four times the parameters, and twice the receptive field (a block's 3x3
+    covers 24 px instead of 12), so the blocks can reshape a whole face rather than a patch.
 
     Example:
         g = build_mobile_generator()  # (1, 256, 256, 3) -> (1, 256, 256, 3), ~0.58 GMACs
@@ -33,12 +38,15 @@ def build_mobile_generator(
     inputs = make.image_input(channels, size, name="image")
     x = make.conv(ngf, 3, strides=2, padding="same", name="stem_conv")(inputs)
     x = _norm_relu(x, make, "stem")
-    x = _separable(x, ngf * 2, make, "down0", strides=2)
-    x = make.conv(ngf * 4, 1, name="widen_conv")(x)
+    widths = [ngf * 2**i for i in range(1, n_downsampling)]
+    for i, filters in enumerate(widths):
+        x = _separable(x, filters, make, f"down{i}", strides=2)
+    inner = ngf * 2**n_downsampling
+    x = make.conv(inner, 1, name="widen_conv")(x)
     x = _norm_relu(x, make, "widen")
     for i in range(n_blocks):
-        x = _inverted_residual(x, ngf * 4, expansion, use_dropout, make, f"block{i}")
-    for i, filters in enumerate((ngf * 2, ngf)):
+        x = _inverted_residual(x, inner, expansion, use_dropout, make, f"block{i}")
+    for i, filters in enumerate(reversed([ngf, *widths])):
         x = keras.layers.UpSampling2D(
             2, interpolation="nearest", name=f"up{i}_resize", dtype=make.dtype
         )(x)
