@@ -284,6 +284,8 @@ def train_run(
             report=report,
         )
     except WORKER_LOST_ERRORS as e:
+        if not is_multi_worker(strategy):
+            raise
         raise WorkerLostError(
             f"{worker_name(strategy)} lost contact with another worker ({type(e).__name__}: "
             f"{str(e).splitlines()[0] if str(e) else 'no detail'}); restart every worker with "
