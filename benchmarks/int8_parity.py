@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -50,6 +48,7 @@ def main(argv=None) -> int:
     import keras
     import numpy as np
     from machine import describe_machine, markdown_machine
+    from round_robin import round_robin_median_ms
 
     from cyclegan_tf.checkpoints import load_generator, resolve_generator_path
     from cyclegan_tf.export.exporter import load_domain_images
@@ -94,17 +93,9 @@ def main(argv=None) -> int:
             }
         )
         bar.add(1)
-    x = to_model_input(photos[:1], "float")
-    times = {label: [] for label in models}
-    for model in models.values():  # warm-up
-        model.run(x)
-    for _ in range(args.runs):
-        for label, model in models.items():
-            start = time.perf_counter()
-            model.run(x)
-            times[label].append((time.perf_counter() - start) * 1000)
+    medians = round_robin_median_ms(models, to_model_input(photos[:1], "float"), args.runs)
     for row in rows:
-        row["median_ms_1_thread"] = statistics.median(times[row["variant"]])
+        row["median_ms_1_thread"] = medians[row["variant"]]
 
     machine = describe_machine()
     out = Path(args.out)

@@ -159,6 +159,9 @@ def main(argv=None) -> int:
         from cyclegan_tf.export.benchmark import benchmark_models
 
         latency = benchmark_models(tflites + [str(p) for p in peers], (1,), 3, args.latency_runs)
+        labels = {r["file"]: r["label"] for r in rows if r.get("file", "").endswith(".tflite")}
+        for result in latency:  # our files all have the same name: say which row each one is
+            result["model"] = labels.get(result["path"], result["model"])
 
     report = {
         "benchmark": "selfie2anime",

@@ -26,6 +26,7 @@ from cyclegan_tf import (
 from cyclegan_tf.atomic import replaced_atomically, write_text_atomically
 from cyclegan_tf.config import CycleGANConfig
 from cyclegan_tf.errors import UserError
+from cyclegan_tf.half_weights import is_half, save_half, to_float32
 from cyclegan_tf.pretrained import resolve_model
 from cyclegan_tf.run_folder import RunFolder
 
@@ -101,8 +102,12 @@ def save_generator(
     config: CycleGANConfig,
     direction: str,
     epoch: int | None = None,
+    half: bool = False,
 ) -> Path:
-    """Save one generator as a `.keras` file plus a JSON sidecar with its config and direction."""
+    """Save one generator as a `.keras` file plus a JSON sidecar with its config and direction.
+
+    `half=True` stores the weights in float16 (half the file, for shipping; loading computes in
+    float32 again: `cyclegan_tf.half_weights`)."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
     path = Path(path)
@@ -110,7 +115,10 @@ def save_generator(
         raise ValueError(f"generator path must end in .keras, got {str(path)!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     with replaced_atomically(path) as temporary:
-        generator.save(temporary)
+        if half:
+            save_half(generator, temporary)
+        else:
+            generator.save(temporary)
     info = GeneratorInfo(config, direction, epoch)
     write_text_atomically(sidecar_path(path), json.dumps(info.to_dict(), indent=2) + "\n")
     return path
@@ -135,9 +143,11 @@ def load_generator(path: str | os.PathLike) -> tuple[keras.Model, GeneratorInfo]
 
 def load_keras_safely(path: Path) -> keras.Model:
     """`keras.saving.load_model` with `safe_mode=True`; every failure is one sentence naming
-    the file: a model file is untrusted input (a Lambda layer would run arbitrary code)."""
+    the file: a model file is untrusted input (a Lambda layer would run arbitrary code).
+    A model stored with float16 weights comes back as float32 (`cyclegan_tf.half_weights`)."""
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        return to_float32(model) if is_half(model) else model
     except Exception as e:
         if "safe_mode" in str(e) or "Lambda" in str(e):
             raise ValueError(

@@ -238,6 +238,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         saved_model=not args.no_saved_model,
         parity=args.parity,
         report=skipped,
+        half_keras=args.keras_float16,
+        float_nodes=tuple(args.float_node or ()),
     )
     print(report.to_markdown())
     print(
@@ -492,6 +494,19 @@ def _add_export_command(commands) -> None:
     )
     export.add_argument(
         "--no-saved-model", action="store_true", help="skip the TF SavedModel export"
+    )
+    export.add_argument(
+        "--keras-float16",
+        action="store_true",
+        help="also write the generator as a .keras file with float16 weights (half the size, "
+        "for shipping; it loads back as float32)",
+    )
+    export.add_argument(
+        "--float-node",
+        action="append",
+        metavar="NAME",
+        help="keep this op of the int8 model in float (its output tensor's name; repeatable; "
+        "benchmarks/int8_sensitivity.py ranks them)",
     )
     export.set_defaults(func=cmd_export)
 

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cyclegan_tf"
 LAYERS = [
     ["atomic", "errors", "imaging", "plots", "registry", "pretrained", "run_folder"],
     ["config", "machine", "inference"],
-    ["data", "networks", "losses", "image_pool", "precision", "distribute"],
+    ["data", "networks", "losses", "image_pool", "precision", "distribute", "half_weights"],
     ["checkpoints", "faces", "model"],
     ["training_state", "callbacks", "export", "translate"],
     ["evaluation"],

@@ -284,7 +284,8 @@ def test_every_quantization_name_has_one_recipe_and_the_cli_offers_exactly_those
     from cyclegan_tf.cli import build_parser
     from cyclegan_tf.export.tflite import QUANTIZATION_RECIPES
 
-    assert list(QUANTIZATION_RECIPES) == list(registry.QUANTIZATIONS)
+    # int8 is the calibrated path (calibrate_int8, then int8_ranges.quantize)
+    assert sorted([*QUANTIZATION_RECIPES, "int8"]) == sorted(registry.QUANTIZATIONS)
     export = build_parser()._subparsers._group_actions[0].choices["export"]
     choices = {a.dest: a.choices for a in export._actions if a.choices}
     assert list(choices["quantize"]) == [*registry.QUANTIZATIONS, "all"]
@@ -340,3 +341,35 @@ def test_the_shipped_phone_model_carries_standard_metadata():
 
     metadata = read_metadata(resolve_model("selfie2anime-mobile:int8").read_bytes())
     assert metadata["input"]["std"] == [1.0] * 3 and metadata["output"]["range"] == [0.0, 255.0]
+
+
+def test_export_can_write_a_float16_keras_copy_and_keep_chosen_ops_float(generator_file, tmp_path):
+    from cyclegan_tf.checkpoints import load_generator
+    from cyclegan_tf.export.tflite import calibrate_int8
+
+    generator, _ = load_generator(generator_file)
+    images = [np.random.default_rng(i).integers(0, 256, (32, 32, 3), np.uint8) for i in range(100)]
+    calibrated = calibrate_int8(generator, 32, "uint8", images, progress=False)
+    from cyclegan_tf.export.int8_ranges import conv_nodes
+
+    last_conv = conv_nodes(calibrated)[-1]
+    report = export_generator(
+        generator_file,
+        tmp_path,
+        quantizations=("int8",),
+        io="uint8",
+        saved_model=False,
+        half_keras=True,
+        float_nodes=(last_conv,),
+    )
+    assert report.variants["int8"]["float_ops"].get("CONV_2D") == 1
+    half = report.half_keras
+    assert half["psnr_db"] > 40 and half["bytes"] < generator_file.stat().st_size
+    assert (tmp_path / "generator_ab.keras").is_file() and (
+        tmp_path / "generator_ab.json"
+    ).is_file()
+    assert "float16 weights" in (tmp_path / "parity.md").read_text()
+    with pytest.raises(ValueError, match="not ops of this model"):
+        export_generator(
+            generator_file, tmp_path / "bad", quantizations=("int8",), float_nodes=("nope",)
+        )

@@ -77,7 +77,7 @@ def test_info_lists_the_shipped_models_and_describes_one_by_name(capsys):
     assert MODEL.name in listing and f"{MODEL.name}:int8" in listing and "research" in listing
     assert main(["info", MODEL.name]) == 0
     described = capsys.readouterr().out
-    assert "generator = 'mobile'" in described and "AtoB" in described
+    assert "generator = 'mobile_deep'" in described and "AtoB" in described
 
 
 def test_a_wheel_carries_the_shipped_model(tmp_path):

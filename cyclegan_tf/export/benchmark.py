@@ -136,11 +136,12 @@ def benchmark_models(
 def machine_description() -> dict:
     from importlib.metadata import version
 
-    from cyclegan_tf.machine import cpu_model
+    from cyclegan_tf.machine import cpu_flags, cpu_model
 
     return {
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
+        "cpu_flags": cpu_flags(),
         "python": platform.python_version(),
         "ai_edge_litert": version("ai-edge-litert"),
     }
@@ -150,7 +151,9 @@ def to_markdown(results: list[dict], machine: dict, runs: int) -> str:
     lines = [
         "# LiteRT latency",
         "",
-        f"Machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, CPU flags: "
+        f"{' '.join(machine.get('cpu_flags') or []) or 'none notable'}, "
+        f"Python {machine['python']}, "
         f"ai-edge-litert {machine['ai_edge_litert']}. Median, p90 and min of {runs} runs after "
         "warm-up; one process per row; peak memory is that process's resident peak.",
         "",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,12 @@ import keras
 import numpy as np
 
 from cyclegan_tf import __version__, registry
-from cyclegan_tf.checkpoints import GeneratorInfo, load_generator, resolve_generator_path
+from cyclegan_tf.checkpoints import (
+    GeneratorInfo,
+    load_generator,
+    resolve_generator_path,
+    save_generator,
+)
 from cyclegan_tf.data.images import DecodeReport, ImageDecodeError, list_images, load_rgb
 from cyclegan_tf.data.pipeline import center_square
 from cyclegan_tf.data.synthetic import face_for, render_anime, render_photo
@@ -53,6 +59,7 @@ class ExportReport:
     size: int
     io: str
     variants: dict[str, dict] = field(default_factory=dict)
+    half_keras: dict | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +68,7 @@ class ExportReport:
             "size": self.size,
             "io": self.io,
             "variants": self.variants,
+            "half_keras": self.half_keras,
         }
 
     def to_markdown(self) -> str:
@@ -80,6 +88,14 @@ class ExportReport:
                 f"{v['psnr_db']:.1f} | {v['max_abs_diff']} | {v['macs'] / 1e9:.3f} G | "
                 f"{ops if name == 'int8' else '-'} |"
             )
+        if self.half_keras:
+            h = self.half_keras
+            lines += [
+                "",
+                f"Keras generator with float16 weights: {Path(h['file']).name}, "
+                f"{h['bytes'] / 1024:.0f} KB, {h['psnr_db']:.1f} dB PSNR against the float32 "
+                f"weights, max abs diff {h['max_abs_diff']}.",
+            ]
         return "\n".join(lines) + "\n"
 
 
@@ -141,6 +157,8 @@ def export_generator(
     parity: str | os.PathLike | None = None,
     calibration_count: int = 200,
     report: DecodeReport | None = None,
+    half_keras: bool = False,
+    float_nodes: Sequence[str] = (),
 ) -> ExportReport:
     """Export a run's (or a `.keras` file's) generator; see the module docstring.
 
@@ -149,7 +167,9 @@ def export_generator(
     metadata and sidecar -> verify it against Keras -> write the report.
     int8 is calibrated on up to `calibration_count` images (at least 100 are required).
     Parity is checked on images from `parity` (a folder), else on the first calibration images.
-    Unreadable images are skipped and added to `report`.
+    Unreadable images are skipped and added to `report`. `half_keras` also writes the generator
+    as a `.keras` file with float16 weights (half the size, for shipping) and checks it the same
+    way; `float_nodes` are single ops the int8 variant keeps in float.
     """
     check_export_options(quantizations, io)
     source = load_source(model, direction, size)
@@ -172,11 +192,14 @@ def export_generator(
             variant_size,
             io,
             calibration_images if quantize == "int8" else None,
+            float_nodes=float_nodes if quantize == "int8" else (),
         )
         file = write_variant(out_dir, source, name, data, io, variant_size)
         report.variants[name], grid_columns[name] = verify_variant(
             file, parity_inputs, keras_out, io
         )
+    if half_keras:
+        report.half_keras = write_half_keras(out_dir, source, parity_inputs, keras_out)
     if saved_model:
         save_serving_model(
             source.generator, out_dir / f"{source.stem}_saved_model", source.size, io
@@ -258,6 +281,29 @@ def verify_variant(
         "ops": op_counts(tflite),
     }
     return summary, outputs
+
+
+def write_half_keras(
+    out_dir: Path, source: ExportSource, inputs: np.ndarray, keras_out: np.ndarray
+) -> dict:
+    """`<stem>.keras` with float16 weights and its sidecar, and how close it stays to float32."""
+    info = source.info
+    path = save_generator(
+        source.generator,
+        out_dir / f"{source.stem}.keras",
+        info.config,
+        info.direction,
+        info.epoch,
+        half=True,
+    )
+    generator, _ = load_generator(path)
+    outputs = from_model_output(generator(to_model_input(inputs, "float")), "float")
+    return {
+        "file": str(path),
+        "bytes": path.stat().st_size,
+        "psnr_db": mean_psnr(outputs, keras_out),
+        "max_abs_diff": int(np.abs(outputs.astype(int) - keras_out.astype(int)).max()),
+    }
 
 
 def write_parity_report(report: ExportReport, grid_columns: dict, out_dir: Path) -> None:

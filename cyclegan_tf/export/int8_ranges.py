@@ -37,14 +37,42 @@ def calibrate(converter) -> bytes:
     return converter.convert()
 
 
-def quantize(calibrated: bytes, float_ops: Sequence[str] = ()) -> bytes:
-    """The int8 model from a calibrated one; `float_ops` are op types kept in float."""
+def quantize(
+    calibrated: bytes, float_ops: Sequence[str] = (), float_nodes: Sequence[str] = ()
+) -> bytes:
+    """The int8 model from a calibrated one; `float_ops` are op types kept in float,
+    `float_nodes` single ops kept in float, named by their output tensor."""
+    if float_nodes:
+        graph = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated)).subgraphs[0]
+        known = {t.name.decode() for t in graph.tensors if t.name}
+        unknown = sorted(set(float_nodes) - known)
+        if unknown:
+            raise ValueError(
+                f"float node(s) {unknown} are not ops of this model (names are output tensors "
+                "of the float .tflite; benchmarks/int8_sensitivity.py lists them)"
+            )
     return convert.mlir_quantize(
         calibrated,
         disable_per_channel=False,
         fully_quantize=False,
         denylisted_ops=list(float_ops),
+        denylisted_nodes=list(float_nodes),
     )
+
+
+def conv_nodes(calibrated: bytes) -> list[str]:
+    """Output tensor names of the convolutions of a calibrated `.tflite`, in graph order: the
+    names `quantize(float_nodes=...)` takes."""
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated))
+    graph = model.subgraphs[0]
+    builtin = flatbuffer_utils.schema_fb.BuiltinOperator
+    codes = {builtin.CONV_2D, builtin.DEPTHWISE_CONV_2D, builtin.TRANSPOSE_CONV}
+    names = []
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        if max(code.builtinCode, code.deprecatedBuiltinCode) in codes:
+            names.append(graph.tensors[op.outputs[0]].name.decode())
+    return names
 
 
 def tune_ranges(calibrated: bytes, inputs: Sequence[np.ndarray], progress: bool = True) -> bytes:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -112,6 +111,7 @@ def convert_generator(
     equalize: bool = True,
     mse_ranges: bool = True,
     lowering: bool = True,
+    float_nodes: Sequence[str] = (),
 ) -> bytes:
     """The `.tflite` flatbuffer of `generator` with the given quantization.
 
@@ -122,17 +122,40 @@ def convert_generator(
     function, even int8 ranges; see `cyclegan_tf.export.equalize`); `mse_ranges` replaces the
     calibrated min/max activation ranges by least-error ones (`cyclegan_tf.export.int8_ranges`).
     `lowering=False` skips the fast-op rewrites of `cyclegan_tf.export.lowering` (comparisons).
+    `float_nodes` are single ops the int8 model keeps in float, named by their output tensor
+    (`benchmarks/int8_sensitivity.py` ranks them).
     """
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {list(QUANTIZATIONS)}, got {quantize!r}")
     if size is None and quantize != "fp32":
         raise ValueError("a resizable model (size None) is only exported as fp32")
-    images = []
     if quantize == "int8":
-        images = _check_calibration(calibration, size)
-        if equalize:
-            sample = to_model_input(np.stack(images[:EQUALIZATION_IMAGES]), "float")
-            generator = equalize_for_int8(generator, sample)
+        calibrated = calibrate_int8(
+            generator, size, io, calibration, progress, equalize, mse_ranges, lowering
+        )
+        return int8_ranges.quantize(calibrated, float_ops, float_nodes)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [frozen_serving_function(generator, size, io, lowering)]
+    )
+    return QUANTIZATION_RECIPES[quantize](converter)
+
+
+def calibrate_int8(
+    generator: keras.Model,
+    size: int,
+    io: str,
+    calibration: Sequence[np.ndarray] | None,
+    progress: bool = True,
+    equalize: bool = True,
+    mse_ranges: bool = True,
+    lowering: bool = True,
+) -> bytes:
+    """The float `.tflite` with its int8 activation ranges, ready for `int8_ranges.quantize`
+    (separate so that one calibration serves several choices of float ops)."""
+    images = _check_calibration(calibration, size)
+    if equalize:
+        sample = to_model_input(np.stack(images[:EQUALIZATION_IMAGES]), "float")
+        generator = equalize_for_int8(generator, sample)
     # With io="uint8" the graph itself takes and returns bytes (CAST and scaling inside), so the
     # bytes are exactly RGB. Letting the converter quantize float I/O to uint8 instead gives
     # tensors with calibrated scales (e.g. zero point 124, not 127.5): raw camera bytes would be
@@ -140,63 +163,44 @@ def convert_generator(
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [frozen_serving_function(generator, size, io, lowering)]
     )
-    inputs = RecipeInputs(images if quantize == "int8" else [], io, progress, float_ops, mse_ranges)
-    return QUANTIZATION_RECIPES[quantize](converter, inputs)
-
-
-@dataclass(frozen=True)
-class RecipeInputs:
-    """What a quantization recipe may use besides the converter (int8 uses all of it)."""
-
-    calibration: Sequence[np.ndarray]
-    io: str
-    progress: bool
-    float_ops: Sequence[str]
-    mse_ranges: bool
-
-
-def _fp32(converter, inputs: RecipeInputs) -> bytes:
-    return converter.convert()
-
-
-def _fp16(converter, inputs: RecipeInputs) -> bytes:
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.target_spec.supported_types = [tf.float16]
-    return converter.convert()
-
-
-def _dynamic(converter, inputs: RecipeInputs) -> bytes:
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    return converter.convert()
-
-
-def _int8(converter, inputs: RecipeInputs) -> bytes:
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = _representative_dataset(
-        inputs.calibration, inputs.io, inputs.progress
-    )
+    converter.representative_dataset = _representative_dataset(images, io, progress)
     # Integer kernels wherever TFLite has them; the rest stays float (reported).
     converter.target_spec.supported_ops = [
         tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
         tf.lite.OpsSet.TFLITE_BUILTINS,
     ]
     calibrated = int8_ranges.calibrate(converter)
-    if inputs.mse_ranges:
-        sample = [
-            to_model_input(image[None], inputs.io)
-            for image in inputs.calibration[:RANGE_TUNING_IMAGES]
-        ]
-        calibrated = int8_ranges.tune_ranges(calibrated, sample, inputs.progress)
-    return int8_ranges.quantize(calibrated, inputs.float_ops)
+    if mse_ranges:
+        sample = [to_model_input(image[None], io) for image in images[:RANGE_TUNING_IMAGES]]
+        calibrated = int8_ranges.tune_ranges(calibrated, sample, progress)
+    return calibrated
 
 
-# One recipe per name of `registry.QUANTIZATIONS` (a test checks the keys).
+def _fp32(converter) -> bytes:
+    return converter.convert()
+
+
+def _fp16(converter) -> bytes:
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
+
+
+def _dynamic(converter) -> bytes:
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+# One converter recipe per name of `registry.QUANTIZATIONS` but int8, which is calibrated
+# (`calibrate_int8`) and then quantized by `int8_ranges.quantize`.
 QUANTIZATION_RECIPES: dict[str, Callable[..., bytes]] = {
     "fp32": _fp32,
     "fp16": _fp16,
     "dynamic": _dynamic,
-    "int8": _int8,
 }
+if set(QUANTIZATION_RECIPES) | {"int8"} != set(QUANTIZATIONS):
+    raise ImportError("tflite.QUANTIZATION_RECIPES does not cover registry.QUANTIZATIONS")
 
 
 def _check_calibration(calibration, size: int) -> list[np.ndarray]:

@@ -46,8 +46,8 @@ PRETRAINED: dict[str, PretrainedModel] = {
     for model in (
         PretrainedModel(
             name="selfie2anime-mobile",
-            summary="selfie -> anime face, phone-size generator (mobile, ngf 16), trained on "
-            "selfie2anime at 128 px, runs at 256 px",
+            summary="selfie -> anime face, phone-size generator (mobile_deep, ngf 16, float16 "
+            "weights in the .keras), trained on selfie2anime at 128 px, runs at 256 px",
             run_size=256,
             terms="weights for research use only (the selfie2anime data has no license); "
             "code Apache-2.0",
