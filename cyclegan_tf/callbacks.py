@@ -66,7 +66,7 @@ class LinearDecay(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         config = self.model.config
-        lr = config.lr * lr_factor(epoch, config.n_epochs, config.n_epochs_decay)
+        lr = config.initial_lr * lr_factor(epoch, config.n_epochs, config.n_epochs_decay)
         for optimizer in (self.model.gen_optimizer, self.model.disc_optimizer):
             optimizer.learning_rate.assign(lr)
 

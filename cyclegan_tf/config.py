@@ -18,7 +18,12 @@ from typing import Any
 
 from cyclegan_tf import registry
 
-GAN_MODES = ("lsgan", "vanilla", "hinge", "wgan-gp")
+GAN_MODES = ("lsgan", "vanilla", "hinge", "wgan", "wgan-gp")
+# Losses whose discriminator compares logits with targets, which label noise can soften.
+TARGET_GAN_MODES = ("lsgan", "vanilla")
+# Generators with residual blocks whose kernel size `kernel_size` sets, and generators with an
+# encoder output that the embedding discriminator can judge (`networks.ENCODER_OUTPUTS`).
+KERNEL_SIZE_GENERATORS = ("resnet_9blocks", "resnet_6blocks")
 NORMS = ("instance", "batch", "none")
 INIT_TYPES = ("normal", "xavier", "kaiming")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
@@ -37,6 +42,7 @@ ARCHITECTURE_FIELDS = (
     "channels",
     "crop_size",
     "pool_size",
+    "kernel_size",
 )
 
 
@@ -62,6 +68,11 @@ class CycleGANConfig:
     init_type: str = _opt("normal", "weight initialization", choices=INIT_TYPES)
     init_gain: float = _opt(0.02, "scale of the weight initialization", minimum=0)
     channels: int = _opt(3, "image channels of both domains", minimum=1)
+    kernel_size: int = _opt(
+        3,
+        "kernel size of the ResNet generators' residual-block convs (3 = paper; odd)",
+        minimum=1,
+    )
     # Objective
     gan_mode: str = _opt("lsgan", "adversarial loss", choices=GAN_MODES)
     lambda_gan: float = _opt(
@@ -79,6 +90,35 @@ class CycleGANConfig:
         minimum=0,
     )
     lambda_gp: float = _opt(10.0, "gradient penalty weight for gan_mode 'wgan-gp'", minimum=0)
+    wgan_clip: float = _opt(
+        0.01, "gan_mode 'wgan': critic weights are clipped to +-this after each update", minimum=0
+    )
+    n_critic: int = _opt(
+        5, "gan_mode 'wgan': critic updates (each on its own batch) per generator update", minimum=1
+    )
+    wgan_lr: float = _opt(
+        5e-5,
+        "gan_mode 'wgan': RMSprop learning rate of every network (the WGAN paper's)",
+        minimum=0,
+    )
+    lambda_embedding: float = _opt(
+        0.0,
+        "weight of the embedding discriminator term: a third discriminator tells the two "
+        "generators' encoder outputs apart and the generators learn to fool it (XGAN; 0: off)",
+        minimum=0,
+    )
+    fake_label_noise: float = _opt(
+        0.0,
+        "discriminator targets for fakes drawn from U(0, this) per element (lsgan/vanilla)",
+        minimum=0,
+        below=1,
+    )
+    real_label_noise: float = _opt(
+        0.0,
+        "discriminator targets for real images drawn from U(1 - this, 1) (lsgan/vanilla)",
+        minimum=0,
+        below=1,
+    )
     pool_size: int = _opt(
         50, "generated images kept per direction for the discriminators (0: none)", minimum=0
     )
@@ -155,6 +195,19 @@ class CycleGANConfig:
                 f"preprocess '{self.preprocess}' gives images of different sizes, which the image "
                 f"pool cannot store: set pool_size to 0 (got {self.pool_size})"
             )
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (3, 5, 7, ...), got {self.kernel_size}")
+        if self.kernel_size != 3 and self.generator not in KERNEL_SIZE_GENERATORS:
+            raise ValueError(
+                f"kernel_size sets the residual-block convs of the generators "
+                f"{list(KERNEL_SIZE_GENERATORS)}; generator '{self.generator}' has none"
+            )
+        noisy = [n for n in ("fake_label_noise", "real_label_noise") if getattr(self, n) > 0]
+        if noisy and self.gan_mode not in TARGET_GAN_MODES:
+            raise ValueError(
+                f"{' and '.join(noisy)} soften the discriminator's targets, which gan_mode "
+                f"'{self.gan_mode}' does not have; use one of {list(TARGET_GAN_MODES)}"
+            )
         multiple = registry.generator_size_multiple(self.generator)
         if self.crop_size % multiple:
             raise ValueError(
@@ -167,9 +220,29 @@ class CycleGANConfig:
     def total_epochs(self) -> int:
         return self.n_epochs + self.n_epochs_decay
 
+    @property
+    def critic_updates(self) -> int:
+        """Discriminator updates per training step, each on its own batch (WGAN: n_critic)."""
+        return self.n_critic if self.gan_mode == "wgan" else 1
+
+    @property
+    def step_batch_size(self) -> int:
+        """Images per domain that one training step takes from the data."""
+        return self.batch_size * self.critic_updates
+
+    @property
+    def initial_lr(self) -> float:
+        """The learning rate before any decay: `wgan_lr` for WGAN's RMSprop, else `lr`."""
+        return self.wgan_lr if self.gan_mode == "wgan" else self.lr
+
     def architecture(self) -> dict[str, Any]:
-        """The fields a checkpoint must agree on to be loaded into this model."""
-        return {name: getattr(self, name) for name in ARCHITECTURE_FIELDS}
+        """What a checkpoint must agree on to be loaded into this model: the fields that shape
+        a variable, whether the embedding discriminator exists, and the optimizers' kind."""
+        return {
+            **{name: getattr(self, name) for name in ARCHITECTURE_FIELDS},
+            "embedding_discriminator": self.lambda_embedding > 0,
+            "optimizer": "rmsprop" if self.gan_mode == "wgan" else "adam",
+        }
 
     def replace(self, **changes: Any) -> CycleGANConfig:
         """A copy with some fields changed (and validated)."""

@@ -14,11 +14,21 @@ from cyclegan_tf.training_state import checkpoint_epoch
 
 def parameter_counts(config: CycleGANConfig) -> dict[str, int]:
     """Parameters of each network the config describes (built, not loaded)."""
-    from cyclegan_tf.networks import discriminators_from_config, generators_from_config
+    from cyclegan_tf.networks import (
+        build_embedding_discriminator,
+        discriminators_from_config,
+        generators_from_config,
+        with_encoder_output,
+    )
 
     g, _ = generators_from_config(config)
     d, _ = discriminators_from_config(config)
-    return {"generator (each)": g.count_params(), "discriminator (each)": d.count_params()}
+    counts = {"generator (each)": g.count_params(), "discriminator (each)": d.count_params()}
+    if config.lambda_embedding > 0:
+        code = with_encoder_output(g, config.generator).outputs[1]
+        embedding = build_embedding_discriminator(code.shape[-1], config.ndf)
+        counts["embedding discriminator"] = embedding.count_params()
+    return counts
 
 
 def describe(path: str | os.PathLike | None = None) -> str:

@@ -26,23 +26,32 @@ def _bce_with_logits(logits, target: float):
 
 
 # One entry per GAN mode: (generator term, (real term, fake term) of the discriminator), each on
-# float32 logits and per element. A mode missing here is an error, never a silent fallback.
+# float32 logits and per element; the discriminator's terms also take the targets for real and
+# fake (1 and 0 unless label noise softens them; the modes without targets ignore them). A mode
+# missing here is an error, never a silent fallback.
 GAN_LOSSES = {
     "lsgan": (
         lambda fake: ops.square(fake - 1.0),
-        lambda real, fake: (ops.square(real - 1.0), ops.square(fake)),
+        lambda real, fake, t_real, t_fake: (ops.square(real - t_real), ops.square(fake - t_fake)),
     ),
     "vanilla": (
         lambda fake: _bce_with_logits(fake, 1.0),
-        lambda real, fake: (_bce_with_logits(real, 1.0), _bce_with_logits(fake, 0.0)),
+        lambda real, fake, t_real, t_fake: (
+            _bce_with_logits(real, t_real),
+            _bce_with_logits(fake, t_fake),
+        ),
     ),
     "hinge": (
         lambda fake: -fake,
-        lambda real, fake: (ops.relu(1.0 - real), ops.relu(1.0 + fake)),
+        lambda real, fake, t_real, t_fake: (ops.relu(1.0 - real), ops.relu(1.0 + fake)),
+    ),
+    "wgan": (  # the critic's weights are clipped by the training step
+        lambda fake: -fake,
+        lambda real, fake, t_real, t_fake: (-real, fake),
     ),
     "wgan-gp": (  # the gradient penalty is added by the training step
         lambda fake: -fake,
-        lambda real, fake: (-real, fake),
+        lambda real, fake, t_real, t_fake: (-real, fake),
     ),
 }
 
@@ -59,13 +68,35 @@ def generator_gan_loss(mode: str, fake_logits):
     return _per_example_mean(generator_term(ops.cast(fake_logits, "float32")))
 
 
-def discriminator_gan_loss(mode: str, real_logits, fake_logits):
-    """Adversarial loss of a discriminator, halved as in the official code (D learns slower)."""
+def discriminator_gan_loss(mode: str, real_logits, fake_logits, real_target=1.0, fake_target=0.0):
+    """Adversarial loss of a discriminator, halved as in the official code (D learns slower).
+
+    `real_target` and `fake_target` (numbers or tensors shaped like the logits) are the labels
+    an lsgan or vanilla discriminator is trained towards; `noisy_targets` draws soft ones."""
     _, discriminator_terms = _gan_loss(mode)
     real, fake = discriminator_terms(
-        ops.cast(real_logits, "float32"), ops.cast(fake_logits, "float32")
+        ops.cast(real_logits, "float32"), ops.cast(fake_logits, "float32"), real_target, fake_target
     )
     return 0.5 * (_per_example_mean(real) + _per_example_mean(fake))
+
+
+def noisy_targets(logits, low: float, high: float):
+    """Targets drawn from U(low, high) per element, a fresh draw at every call (GAN hacks: noisy
+    labels keep the discriminator from becoming too sure)."""
+    import tensorflow as tf  # the stateful op works inside tf.function and under strategies
+
+    return tf.random.uniform(ops.shape(logits), low, high, dtype="float32")
+
+
+def embedding_losses(logits_a, logits_b):
+    """The embedding discriminator's loss and the generators' term against it (LSGAN).
+
+    `logits_a`: its scores of G's encoder output on real A; `logits_b`: of F's on real B. It
+    learns to call A's codes 1 and B's 0; the generators learn the swapped labels, which pushes
+    both encoders' outputs into one space (XGAN's domain-adversarial term)."""
+    discriminator = discriminator_gan_loss("lsgan", logits_a, logits_b)
+    generators = discriminator_gan_loss("lsgan", logits_b, logits_a)
+    return discriminator, generators
 
 
 def cycle_consistency_loss(real, reconstructed):

@@ -1,6 +1,12 @@
 """The `CycleGAN` Keras model: four networks, two image pools, and a `train_step` that reads like
 the paper's objective (Zhu et al., 2017, eq. 3 plus the identity loss of section 5.2).
 
+Options beyond the paper, each off by default (issue 16's experiments): the original WGAN critic
+(`gan_mode="wgan"`: weight clipping, RMSprop, n_critic critic updates on their own batches per
+generator update), an embedding discriminator on the generators' encoder outputs
+(`lambda_embedding`, XGAN), and noisy discriminator targets (`fake_label_noise`,
+`real_label_noise`).
+
 Example:
     model = CycleGAN(CycleGANConfig.preset("tiny"))
     model.compile()
@@ -17,24 +23,36 @@ from cyclegan_tf import losses
 from cyclegan_tf.config import CycleGANConfig
 from cyclegan_tf.distribute import is_multi_worker
 from cyclegan_tf.image_pool import ImagePool
-from cyclegan_tf.networks import discriminators_from_config, generators_from_config
+from cyclegan_tf.networks import (
+    build_embedding_discriminator,
+    discriminators_from_config,
+    generators_from_config,
+    with_encoder_output,
+)
+from cyclegan_tf.networks.common import LayerFactory
 from cyclegan_tf.precision import resolve_precision
 
 
-def make_adam(config: CycleGANConfig, name: str) -> keras.optimizers.Optimizer:
-    """Adam as in the paper (lr 2e-4, beta_1 0.5), wrapped for loss scaling under float16.
+def make_optimizer(config: CycleGANConfig, role: str) -> keras.optimizers.Optimizer:
+    """Adam as in the paper (lr 2e-4, beta_1 0.5), or RMSprop at `wgan_lr` for the original WGAN
+    (its paper's choice: momentum destabilises a clipped critic); wrapped for loss scaling under
+    float16. `role` is "generator" or "discriminator".
 
-    epsilon 1e-8 is PyTorch's default, which the official code uses (Keras' is 1e-7): with it, one
-    step moves 99.97% of the weights as the reference does, within 1% of the learning rate
-    (`benchmarks/parity_with_reference.py`; 99.75% with 1e-7).
+    Adam's epsilon 1e-8 is PyTorch's default, which the official code uses (Keras' is 1e-7): with
+    it, one step moves 99.97% of the weights as the reference does, within 1% of the learning
+    rate (`benchmarks/parity_with_reference.py`; 99.75% with 1e-7).
     """
-    optimizer = keras.optimizers.Adam(
-        learning_rate=config.lr,
-        beta_1=config.beta_1,
-        beta_2=config.beta_2,
-        epsilon=1e-8,
-        name=name,
-    )
+    if config.gan_mode == "wgan":
+        optimizer = keras.optimizers.RMSprop(learning_rate=config.wgan_lr, name=f"{role}_rmsprop")
+    else:
+        optimizer = keras.optimizers.Adam(
+            learning_rate=config.lr,
+            beta_1=config.beta_1,
+            beta_2=config.beta_2,
+            epsilon=1e-8,
+            name=f"{role}_adam",
+        )
+    name = optimizer.name
     if resolve_precision(config.precision) == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
     return optimizer
@@ -54,20 +72,32 @@ class CycleGAN(keras.Model):
         dtype = None if self.precision == "float32" else self.precision
         self.generator_ab, self.generator_ba = generators_from_config(self.config, dtype)
         self.discriminator_a, self.discriminator_b = discriminators_from_config(self.config, dtype)
+        self.embedding = self.config.lambda_embedding > 0
+        if self.embedding:  # only then: no extra variable in a plain CycleGAN
+            self.coded_ab = with_encoder_output(self.generator_ab, self.config.generator)
+            self.coded_ba = with_encoder_output(self.generator_ba, self.config.generator)
+            make = LayerFactory(
+                self.config.norm, self.config.init_type, self.config.init_gain, dtype
+            )
+            self.discriminator_embedding = build_embedding_discriminator(
+                self.coded_ab.outputs[1].shape[-1], self.config.ndf, make
+            )
         image_shape = (self.config.crop_size, self.config.crop_size, self.config.channels)
         self.pool_a = ImagePool(self.config.pool_size, image_shape, name="fake_a_pool")
         self.pool_b = ImagePool(self.config.pool_size, image_shape, name="fake_b_pool")
         names = ["G", "F", "D_A", "D_B", "cycle"]
         if self.config.lambda_identity > 0:
             names.append("identity")
+        if self.embedding:
+            names += ["D_E", "E"]
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True
 
     # -- Keras plumbing -----------------------------------------------------------------------
     def compile(self, gen_optimizer=None, disc_optimizer=None, **kwargs):
         """Adam for both generators and for both discriminators unless others are given."""
-        self.gen_optimizer = gen_optimizer or make_adam(self.config, "generator_adam")
-        self.disc_optimizer = disc_optimizer or make_adam(self.config, "discriminator_adam")
+        self.gen_optimizer = gen_optimizer or make_optimizer(self.config, "generator")
+        self.disc_optimizer = disc_optimizer or make_optimizer(self.config, "discriminator")
         super().compile(optimizer=self.gen_optimizer, **kwargs)
         # Build optimizer slots now, so a checkpoint can restore them before the first step.
         self.gen_optimizer.build(self.generator_variables)
@@ -92,8 +122,14 @@ class CycleGAN(keras.Model):
         return self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
 
     @property
-    def discriminator_variables(self) -> list:
+    def critic_variables(self) -> list:
+        """The image discriminators' variables (what WGAN clips)."""
         return self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
+
+    @property
+    def discriminator_variables(self) -> list:
+        extra = self.discriminator_embedding.trainable_variables if self.embedding else []
+        return self.critic_variables + extra
 
     @property
     def metrics(self):
@@ -117,11 +153,19 @@ class CycleGAN(keras.Model):
         global_batch = ops.cast(ops.shape(per_example)[0] * replicas, "float32")
         return ops.sum(per_example) / global_batch
 
+    def _translate_with_codes(self, real_a, real_b, training: bool):
+        """G(A) and F(B), and with the embedding discriminator on, their encoder outputs."""
+        if not self.embedding:
+            fake_b = self.generator_ab(real_a, training=training)
+            return fake_b, self.generator_ba(real_b, training=training), None, None
+        fake_b, code_a = self.coded_ab(real_a, training=training)
+        fake_a, code_b = self.coded_ba(real_b, training=training)
+        return fake_b, fake_a, code_a, code_b
+
     def _generator_losses(self, real_a, real_b, training: bool):
         c = self.config
-        fake_b = self.generator_ab(real_a, training=training)
+        fake_b, fake_a, code_a, code_b = self._translate_with_codes(real_a, real_b, training)
         reconstructed_a = self.generator_ba(fake_b, training=training)
-        fake_a = self.generator_ba(real_b, training=training)
         reconstructed_b = self.generator_ab(fake_a, training=training)
         terms = {
             "G": losses.generator_gan_loss(
@@ -149,14 +193,26 @@ class CycleGAN(keras.Model):
             total += c.lambda_identity * (
                 c.lambda_b * terms["identity_b"] + c.lambda_a * terms["identity_a"]
             )
+        if self.embedding:
+            terms["D_E"], terms["E"] = losses.embedding_losses(
+                self.discriminator_embedding(code_a, training=training),
+                self.discriminator_embedding(code_b, training=training),
+            )
+            total += c.lambda_embedding * terms["E"]
+            terms["code_a"], terms["code_b"] = code_a, code_b
         return total, terms, fake_a, fake_b
 
     def _discriminator_loss(self, discriminator, real, fake, training: bool):
         c = self.config
+        real_logits = discriminator(real, training=training)
+        fake_logits = discriminator(fake, training=training)
+        real_target, fake_target = 1.0, 0.0
+        if training and c.real_label_noise > 0:
+            real_target = losses.noisy_targets(real_logits, 1.0 - c.real_label_noise, 1.0)
+        if training and c.fake_label_noise > 0:
+            fake_target = losses.noisy_targets(fake_logits, 0.0, c.fake_label_noise)
         per_example = losses.discriminator_gan_loss(
-            c.gan_mode,
-            discriminator(real, training=training),
-            discriminator(fake, training=training),
+            c.gan_mode, real_logits, fake_logits, real_target, fake_target
         )
         if c.gan_mode == "wgan-gp":
             per_example += c.lambda_gp * self._gradient_penalty(discriminator, real, fake)
@@ -181,6 +237,9 @@ class CycleGAN(keras.Model):
             self.trackers["identity"].update_state(
                 ops.mean(terms["identity_a"] + terms["identity_b"])
             )
+        if self.embedding:
+            self.trackers["D_E"].update_state(ops.mean(terms["D_E"]))
+            self.trackers["E"].update_state(ops.mean(terms["E"]))
         results = {name: tracker.result() for name, tracker in self.trackers.items()}
         if is_multi_worker(tf.distribute.get_strategy()):
             # Keras 3.15 averages step outputs across workers over axis 0, which needs one.
@@ -190,29 +249,68 @@ class CycleGAN(keras.Model):
     # -- training and evaluation --------------------------------------------------------------
     def train_step(self, data):
         real_a, real_b = data
+        if self.config.critic_updates > 1:
+            return self._critic_first_step(real_a, real_b)
         # 1. Generators: fool the discriminators, and come back to where they started.
+        terms, fake_a, fake_b, codes = self._generator_update(real_a, real_b)
+        # 2. Discriminators: real images against a history of generated ones.
+        terms.update(self._discriminator_update(real_a, real_b, fake_a, fake_b, codes))
+        return self._log(terms)
+
+    def _critic_first_step(self, real_a, real_b):
+        """WGAN: n_critic critic updates, each on its own slice of the step's batch (the data
+        gives n_critic x batch_size images per domain), then one generator update on the last."""
+        n = self.config.critic_updates
+        slices = list(zip(ops.split(real_a, n), ops.split(real_b, n), strict=True))
+        critic_terms = []
+        for a, b in slices:
+            fake_b, fake_a, code_a, code_b = self._translate_with_codes(a, b, True)
+            codes = None if code_a is None else (code_a, code_b)
+            critic_terms.append(self._discriminator_update(a, b, fake_a, fake_b, codes))
+        terms, _, _, _ = self._generator_update(*slices[-1])
+        for name in critic_terms[0]:
+            terms[name] = ops.concatenate([t[name] for t in critic_terms])
+        return self._log(terms)
+
+    def _generator_update(self, real_a, real_b):
         with tf.GradientTape() as tape:
             gen_total, terms, fake_a, fake_b = self._generator_losses(real_a, real_b, True)
             gen_loss = self.gen_optimizer.scale_loss(self._per_replica_mean(gen_total))
         gradients = tape.gradient(gen_loss, self.generator_variables)
         self.gen_optimizer.apply_gradients(zip(gradients, self.generator_variables, strict=True))
+        codes = None
+        if self.embedding:  # what the embedding discriminator learns from (no gradient to G)
+            codes = tuple(ops.stop_gradient(terms.pop(k)) for k in ("code_a", "code_b"))
+        return terms, fake_a, fake_b, codes
 
-        # 2. Discriminators: real images against a history of generated ones.
+    def _discriminator_update(self, real_a, real_b, fake_a, fake_b, codes) -> dict:
         if self.config.lambda_gan > 0:
             fake_a = self.pool_a(ops.stop_gradient(fake_a))
             fake_b = self.pool_b(ops.stop_gradient(fake_b))
+        terms = {}
         with tf.GradientTape() as tape:
             terms["D_A"] = self._discriminator_loss(self.discriminator_a, real_a, fake_a, True)
             terms["D_B"] = self._discriminator_loss(self.discriminator_b, real_b, fake_b, True)
-            disc_loss = self.disc_optimizer.scale_loss(
-                self._per_replica_mean(terms["D_A"] + terms["D_B"])
-            )
-        if self.config.lambda_gan > 0:  # without adversarial terms, D has nothing to learn
-            gradients = tape.gradient(disc_loss, self.discriminator_variables)
-            self.disc_optimizer.apply_gradients(
-                zip(gradients, self.discriminator_variables, strict=True)
-            )
-        return self._log(terms)
+            per_example = terms["D_A"] + terms["D_B"]
+            if codes is not None:
+                terms["D_E"], _ = losses.embedding_losses(
+                    self.discriminator_embedding(codes[0], training=True),
+                    self.discriminator_embedding(codes[1], training=True),
+                )
+                per_example += terms["D_E"]
+            disc_loss = self.disc_optimizer.scale_loss(self._per_replica_mean(per_example))
+        # Without adversarial terms (lambda_gan 0) the image discriminators have nothing to learn.
+        variables = self.discriminator_variables if self.config.lambda_gan > 0 else []
+        if codes is not None and self.config.lambda_gan == 0:
+            variables = self.discriminator_embedding.trainable_variables
+        if variables:
+            gradients = tape.gradient(disc_loss, variables)
+            self.disc_optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        if self.config.gan_mode == "wgan":
+            clip = self.config.wgan_clip
+            for variable in self.critic_variables:
+                variable.assign(ops.clip(variable, -clip, clip))
+        return terms
 
     def test_step(self, data):
         real_a, real_b = data

@@ -169,7 +169,15 @@ def resume_config(run_dir: str | os.PathLike, **overrides) -> CycleGANConfig:
             f"cannot change {changed} when resuming {run_dir}: the checkpoint was made with "
             f"{ {k: getattr(saved, k) for k in changed} }"
         )
-    return saved.replace(**overrides)
+    config = saved.replace(**overrides)
+    before, after = saved.architecture(), config.architecture()
+    derived = sorted(k for k in before if before[k] != after[k])
+    if derived:  # e.g. gan_mode to or from 'wgan' changes the optimizers' variables
+        raise ValueError(
+            f"cannot change {derived} when resuming {run_dir} (through {sorted(overrides)}): "
+            f"the checkpoint was made with { {k: before[k] for k in derived} }"
+        )
+    return config
 
 
 def run_callbacks(

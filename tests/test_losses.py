@@ -58,7 +58,7 @@ def test_gradient_penalty_is_zero_for_unit_norm_gradients():
 
 def test_unknown_gan_mode_is_refused():
     with pytest.raises(ValueError, match="gan_mode must be one of"):
-        losses.generator_gan_loss("wgan", np.zeros((1, 1, 1, 1), "float32"))
+        losses.generator_gan_loss("wasserstein", np.zeros((1, 1, 1, 1), "float32"))
 
 
 def test_every_gan_mode_of_the_config_has_its_losses_and_nothing_else():

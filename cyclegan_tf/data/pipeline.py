@@ -91,8 +91,9 @@ def _check_enough(domain: DomainImages, batch_size: int) -> None:
 
 
 def epoch_steps(a: DomainImages, b: DomainImages, config: CycleGANConfig) -> int:
-    """Batches in an epoch: max(|A|, |B|) // batch_size, as the official code counts them."""
-    return max(a.size, b.size) // config.batch_size
+    """Steps in an epoch: max(|A|, |B|) // batch_size, as the official code counts them (WGAN:
+    // (batch_size x n_critic), since each step takes a batch per critic update)."""
+    return max(a.size, b.size) // config.step_batch_size
 
 
 def unpaired_batches(
@@ -108,15 +109,16 @@ def unpaired_batches(
     for small datasets that are slow to decode. With `input_context` (one worker of a
     multi-worker run, from `strategy.distribute_datasets_from_function`) the pipeline decodes
     only this worker's share of each domain, yields per-replica batches (`batch_size` is the
-    global batch) and never ends: `fit` is given the steps per epoch.
+    global batch) and never ends: `fit` is given the steps per epoch. With `gan_mode="wgan"` a
+    step's batch holds n_critic x batch_size images, one slice per critic update.
     """
-    batch_size = config.batch_size
+    batch_size = config.step_batch_size
     if input_context is not None:
         replicas = input_context.num_replicas_in_sync
-        if batch_size % replicas:
+        if config.batch_size % replicas:
             raise ValueError(
-                f"batch_size ({batch_size}) is the global batch and must be a multiple of the "
-                f"{replicas} replicas of this multi-worker run"
+                f"batch_size ({config.batch_size}) is the global batch and must be a multiple "
+                f"of the {replicas} replicas of this multi-worker run"
             )
         batch_size = input_context.get_per_replica_batch_size(batch_size)
         count, index = input_context.num_input_pipelines, input_context.input_pipeline_id

@@ -14,10 +14,15 @@ from typing import Any
 import keras
 
 from cyclegan_tf import registry
+from cyclegan_tf.config import KERNEL_SIZE_GENERATORS
 from cyclegan_tf.networks.common import LayerFactory
 from cyclegan_tf.networks.layers import InstanceNormalization, ReflectionPadding2D
 from cyclegan_tf.networks.mobile import build_mobile_generator
-from cyclegan_tf.networks.patchgan import build_nlayer_discriminator, build_pixel_discriminator
+from cyclegan_tf.networks.patchgan import (
+    build_embedding_discriminator,
+    build_nlayer_discriminator,
+    build_pixel_discriminator,
+)
 from cyclegan_tf.networks.resnet import build_resnet_generator
 from cyclegan_tf.networks.unet import build_unet_generator
 
@@ -26,7 +31,9 @@ __all__ = [
     "LayerFactory",
     "ReflectionPadding2D",
     "build_discriminator",
+    "build_embedding_discriminator",
     "build_generator",
+    "with_encoder_output",
     "generators_from_config",
     "discriminators_from_config",
 ]
@@ -43,8 +50,11 @@ def build_generator(
     init_gain: float = 0.02,
     dtype: Any = None,
     model_name: str | None = None,
+    kernel_size: int = 3,
 ) -> keras.Model:
-    """The generator called `name` (see `registry.GENERATORS`): images to images in [-1, 1]."""
+    """The generator called `name` (see `registry.GENERATORS`): images to images in [-1, 1].
+
+    `kernel_size` sets the residual-block convs of the ResNet generators (others: only 3)."""
     registry.generator_size_multiple(name)  # validates the name
     make = LayerFactory(norm=norm, init_type=init_type, init_gain=init_gain, dtype=dtype)
     kwargs = dict(
@@ -55,7 +65,40 @@ def build_generator(
         make=make,
         name=model_name or name,
     )
+    if name in KERNEL_SIZE_GENERATORS:
+        kwargs["kernel_size"] = kernel_size
+    elif kernel_size != 3:
+        raise ValueError(
+            f"kernel_size sets the residual-block convs of the generators "
+            f"{list(KERNEL_SIZE_GENERATORS)}; generator '{name}' has none"
+        )
     return GENERATOR_BUILDERS[name](**kwargs)
+
+
+# Where each generator's encoder ends: the layer whose output the embedding discriminator judges
+# (`--lambda-embedding`). ResNet: the first residual block's input (after both downsamplings);
+# mobile: the widened features the inverted-residual blocks start from. The U-Nets have no
+# single encoder output (their skips bypass the bottleneck), so they are not listed.
+ENCODER_OUTPUTS: dict[str, str] = {
+    "resnet_9blocks": "down1_relu",
+    "resnet_6blocks": "down1_relu",
+    "mobile": "widen_relu",
+    "mobile_deep": "widen_relu",
+}
+
+
+def with_encoder_output(generator: keras.Model, generator_name: str) -> keras.Model:
+    """A model with the generator's layers (shared, not copied) that returns
+    `(translation, encoder output)`; the generator itself is unchanged."""
+    if generator_name not in ENCODER_OUTPUTS:
+        raise ValueError(
+            f"the embedding discriminator needs an encoder output; generator "
+            f"'{generator_name}' has none (use one of {list(ENCODER_OUTPUTS)})"
+        )
+    code = generator.get_layer(ENCODER_OUTPUTS[generator_name]).output
+    return keras.Model(
+        generator.inputs, [generator.outputs[0], code], name=f"{generator.name}_with_code"
+    )
 
 
 # One builder per name of `registry.GENERATORS` (a test checks the two have the same keys).
@@ -107,6 +150,7 @@ def generators_from_config(config, dtype: Any = None) -> tuple[keras.Model, kera
             config.init_gain,
             dtype,
             model_name=name,
+            kernel_size=config.kernel_size,
         )
         for name in ("generator_ab", "generator_ba")
     )

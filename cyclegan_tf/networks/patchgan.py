@@ -62,6 +62,29 @@ def build_pixel_discriminator(
     return keras.Model(inputs, outputs, name=name)
 
 
+def build_embedding_discriminator(
+    channels: int,
+    ndf: int = 64,
+    make: LayerFactory = LayerFactory(),
+    name: str = "discriminator_embedding",
+) -> keras.Model:
+    """Judges encoder outputs (`channels` feature maps at 1/4 or 1/8 resolution), not images:
+    A-encoded or B-encoded? Three convs, one stride 2: a patch of 10x10 feature pixels per logit.
+
+    Example:
+        d = build_embedding_discriminator(256, ndf=64)  # (1, 64, 64, 256) -> (1, 30, 30, 1)
+    """
+    inputs = make.image_input(channels, None, name="code")
+    x = _conv4(inputs, ndf, 2, make, "conv0", use_bias=True)
+    x = make.leaky_relu(name="conv0_lrelu")(x)
+    x = _conv4(x, ndf * 2, 1, make, "conv1")
+    x = make.norm_layer(name="conv1_norm")(x)
+    x = make.leaky_relu(name="conv1_lrelu")(x)
+    x = _conv4(x, 1, 1, make, "logits_conv", use_bias=True)
+    outputs = keras.layers.Activation("linear", dtype="float32", name="logits")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
 def _conv4(
     x, filters: int, strides: int, make: LayerFactory, name: str, use_bias: bool | None = None
 ):
