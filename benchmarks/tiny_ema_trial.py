@@ -9,10 +9,13 @@ the averaged weights to `<run>.ema.jsonl`. The live weights are what the run sav
 is only measured.
 
     python benchmarks/tiny_ema_trial.py runs/tiny-ema --decay 0.99 [--set n_layers_d=1]
-        [--smooth-photos]
+        [--smooth-photos] [--resize-upsampling]
 
 `--smooth-photos` renders domain A without its fine background texture and sensor noise (a test
 of whether that texture is what G(A)'s noise hides; the embedded data itself is unchanged).
+`--resize-upsampling` replaces the ResNet generator's transposed convolutions by nearest-neighbour
+resizing and a 3x3 convolution (Odena et al., 2016: no checkerboard by construction), in this
+process only.
 """
 
 from __future__ import annotations
@@ -84,15 +87,30 @@ def smooth_photos() -> None:
     exec(source, synthetic.__dict__)  # noqa: S102 - a trial-only patch of our own module
 
 
+def resize_upsampling() -> None:
+    """The ResNet generator upsamples by resize + conv, not a transposed conv (this process)."""
+    from cyclegan_tf.networks import resnet
+
+    def upsample(x, filters, make, name):
+        x = keras.layers.UpSampling2D(2, name=f"{name}_resize", dtype=make.dtype)(x)
+        x = resnet.ReflectionPadding2D(1, name=f"{name}_pad", dtype=make.dtype)(x)
+        return make.conv(filters, 3, name=f"{name}_conv")(x)
+
+    resnet._upsample = upsample
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run", help="run folder (new)")
     parser.add_argument("--decay", type=float, default=0.99)
     parser.add_argument("--set", action="append", default=[], help="config override KEY=JSON")
     parser.add_argument("--smooth-photos", action="store_true")
+    parser.add_argument("--resize-upsampling", action="store_true")
     args = parser.parse_args(argv)
     if args.smooth_photos:
         smooth_photos()
+    if args.resize_upsampling:
+        resize_upsampling()
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     config = CycleGANConfig.preset("tiny", **overrides)
     ema = GeneratorEMA(args.decay, Path(args.run + ".ema.jsonl"))
