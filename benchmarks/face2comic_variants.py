@@ -154,7 +154,11 @@ def main(argv=None) -> int:
         print(f"{label}: {training[label]}", flush=True)
     if args.train_only:
         return 0
-    finished = {k: v for k, v in runs.items() if (v / "generator_ab.keras").is_file()}
+    # a variant still training has saved generators from its last epoch: measure only finished ones
+    total = args.n_epochs + args.n_epochs_decay
+    finished = {k: v for k, v in runs.items() if _epochs_done(v) >= total}
+    if not finished:
+        raise SystemExit(f"no variant has finished its {total} epochs in {args.runs} yet")
     out = Path(args.out)
     import selfie2anime
 

@@ -119,9 +119,10 @@ class SampleGrid(keras.callbacks.Callback):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"epoch_{epoch + 1:03d}.png"
-        save_translation_grid(
-            self.model, self.images_a, self.images_b, path, title=f"epoch {epoch + 1}"
-        )
+        with self.model.averaged_generators():
+            save_translation_grid(
+                self.model, self.images_a, self.images_b, path, title=f"epoch {epoch + 1}"
+            )
         (self.folder / "latest.png").write_bytes(path.read_bytes())
 
 
@@ -173,7 +174,8 @@ class LossCurves(keras.callbacks.Callback):
 
 
 class SaveGenerators(keras.callbacks.Callback):
-    """Saves G and F as `.keras` files with their config sidecars at the end of every epoch."""
+    """Saves G and F as `.keras` files with their config sidecars at the end of every epoch
+    (their weight average, with `generator_ema`)."""
 
     def __init__(self, folder: str | os.PathLike):
         super().__init__()
@@ -181,9 +183,10 @@ class SaveGenerators(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         config = self.model.config
-        save_generator(
-            self.model.generator_ab, self.run.generator("AtoB"), config, "AtoB", epoch + 1
-        )
-        save_generator(
-            self.model.generator_ba, self.run.generator("BtoA"), config, "BtoA", epoch + 1
-        )
+        with self.model.averaged_generators():
+            save_generator(
+                self.model.generator_ab, self.run.generator("AtoB"), config, "AtoB", epoch + 1
+            )
+            save_generator(
+                self.model.generator_ba, self.run.generator("BtoA"), config, "BtoA", epoch + 1
+            )

@@ -119,6 +119,14 @@ class CycleGANConfig:
         minimum=0,
         below=1,
     )
+    generator_ema: float = _opt(
+        0.0,
+        "keep an exponential moving average of the generators' weights with this decay (e.g. "
+        "0.99: the last ~100 steps) and save, sample and score it instead of the live weights "
+        "(0: off, as in the paper)",
+        minimum=0,
+        below=1,
+    )
     pool_size: int = _opt(
         50, "generated images kept per direction for the discriminators (0: none)", minimum=0
     )
@@ -237,10 +245,12 @@ class CycleGANConfig:
 
     def architecture(self) -> dict[str, Any]:
         """What a checkpoint must agree on to be loaded into this model: the fields that shape
-        a variable, whether the embedding discriminator exists, and the optimizers' kind."""
+        a variable, whether the embedding discriminator and the generators' average exist, and
+        the optimizers' kind."""
         return {
             **{name: getattr(self, name) for name in ARCHITECTURE_FIELDS},
             "embedding_discriminator": self.lambda_embedding > 0,
+            "generator_average": self.generator_ema > 0,
             "optimizer": "rmsprop" if self.gan_mode == "wgan" else "adam",
         }
 

@@ -5,7 +5,8 @@ Options beyond the paper, each off by default (issue 16's experiments): the orig
 (`gan_mode="wgan"`: weight clipping, RMSprop, n_critic critic updates on their own batches per
 generator update), an embedding discriminator on the generators' encoder outputs
 (`lambda_embedding`, XGAN), and noisy discriminator targets (`fake_label_noise`,
-`real_label_noise`).
+`real_label_noise`). `generator_ema` keeps a moving average of the generators' weights
+(`weight_average.py`) that the run's callbacks save, sample and score.
 
 Example:
     model = CycleGAN(CycleGANConfig.preset("tiny"))
@@ -14,6 +15,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import keras
 import tensorflow as tf
@@ -31,6 +34,7 @@ from cyclegan_tf.networks import (
 )
 from cyclegan_tf.networks.common import LayerFactory
 from cyclegan_tf.precision import resolve_precision
+from cyclegan_tf.weight_average import WeightAverage
 
 
 def make_optimizer(config: CycleGANConfig, role: str) -> keras.optimizers.Optimizer:
@@ -82,6 +86,11 @@ class CycleGAN(keras.Model):
             self.discriminator_embedding = build_embedding_discriminator(
                 self.coded_ab.outputs[1].shape[-1], self.config.ndf, make
             )
+        self.generator_average = None
+        if self.config.generator_ema > 0:  # only then: no extra variable otherwise
+            self.generator_average = WeightAverage(
+                self.generator_variables, self.config.generator_ema, name="generator_average"
+            )
         image_shape = (self.config.crop_size, self.config.crop_size, self.config.channels)
         self.pool_a = ImagePool(self.config.pool_size, image_shape, name="fake_a_pool")
         self.pool_b = ImagePool(self.config.pool_size, image_shape, name="fake_b_pool")
@@ -130,6 +139,13 @@ class CycleGAN(keras.Model):
     def discriminator_variables(self) -> list:
         extra = self.discriminator_embedding.trainable_variables if self.embedding else []
         return self.critic_variables + extra
+
+    def averaged_generators(self) -> contextlib.AbstractContextManager:
+        """Inside the block G and F hold their weight average (`generator_ema`), when there is
+        one: what the run saves, samples and scores. Training goes on with the live weights."""
+        if self.generator_average is None:
+            return contextlib.nullcontext()
+        return self.generator_average.swapped_in(self.generator_variables)
 
     @property
     def metrics(self):
@@ -278,6 +294,8 @@ class CycleGAN(keras.Model):
             gen_loss = self.gen_optimizer.scale_loss(self._per_replica_mean(gen_total))
         gradients = tape.gradient(gen_loss, self.generator_variables)
         self.gen_optimizer.apply_gradients(zip(gradients, self.generator_variables, strict=True))
+        if self.generator_average is not None:
+            self.generator_average.update(self.generator_variables)
         codes = None
         if self.embedding:  # what the embedding discriminator learns from (no gradient to G)
             codes = tuple(ops.stop_gradient(terms.pop(k)) for k in ("code_a", "code_b"))

@@ -16,7 +16,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cyclegan_tf"
 LAYERS = [
     ["atomic", "errors", "imaging", "plots", "registry", "pretrained", "run_folder"],
     ["config", "machine", "inference"],
-    ["data", "networks", "losses", "image_pool", "precision", "distribute", "half_weights"],
+    [
+        "data",
+        "networks",
+        "losses",
+        "image_pool",
+        "precision",
+        "distribute",
+        "half_weights",
+        "weight_average",
+    ],
     ["checkpoints", "faces", "model"],
     ["training_state", "callbacks", "export", "translate"],
     ["evaluation"],

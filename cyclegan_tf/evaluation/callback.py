@@ -63,6 +63,7 @@ class TranslationMetrics(keras.callbacks.Callback):
             return
         last = self.params.get("epochs") == epoch + 1 if self.params else False
         if (epoch + 1) % self.every == 0 or last:
-            logs.update(self.measure())
+            with self.model.averaged_generators():  # what the run saves
+                logs.update(self.measure())
         else:
             logs.update({name: float("nan") for name in self.metric_names()})
