@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def publishable_grid(runs: dict[str, Path], path: Path, size: int) -> None:
         rows,
         names,
         path,
-        row_titles=["photo (--face)", *runs],
+        row_titles=["photo (--face)", *(textwrap.fill(label, 22) for label in runs)],
         title="face2comic variants on selfie2anime, equal generator steps",
     )
 
