@@ -8,7 +8,7 @@ weights' scores go to the run's `losses.csv`) and writes, after every epoch, the
 the averaged weights to `<run>.ema.jsonl`. The live weights are what the run saves; the average
 is only measured.
 
-    python benchmarks/tiny_ema_trial.py runs/tiny-ema --decay 0.99 [--set n_layers_d=1]
+    python benchmarks/tiny_ema_trial.py runs/tiny-ema --decay 0.99 [--set lambda_a=2]
         [--smooth-photos] [--resize-upsampling]
 
 `--smooth-photos` renders domain A without its fine background texture and sensor noise (a test

@@ -329,7 +329,10 @@ def _add_train_command(commands) -> None:
         help="stop after this epoch (default: n_epochs + n_epochs_decay)",
     )
     train.add_argument(
-        "--steps-per-epoch", type=_positive_int, help="cap the batches per epoch (quick trials)"
+        "--steps-per-epoch",
+        type=_positive_int,
+        help="steps per epoch (default: one pass over the larger domain); fewer for quick "
+        "trials, more to match another run's step count (the batches repeat)",
     )
     train.add_argument(
         "--strict",

@@ -325,7 +325,9 @@ def _fit_run(
 ) -> keras.callbacks.History:
     """The fit calls of `train_run`: restore, finish a resumed epoch, train the rest."""
     chief = write_dir == run_dir
-    steps = min(steps_per_epoch or data.steps_per_epoch, data.steps_per_epoch)
+    # One pass over the larger domain by default; more is allowed (the batches repeat), so that
+    # runs whose steps take more batches (WGAN's critics) can match another run's step count.
+    steps = steps_per_epoch or data.steps_per_epoch
     model = build_model(config, strategy)
     if chief:
         metrics = None
@@ -371,6 +373,8 @@ def _fit_run(
     def epoch_of(count: int) -> dict:  # `count` steps per epoch
         if distributed:  # endless batches: fit counts the steps
             return dict(x=data.train, steps_per_epoch=count)
+        if count > data.steps_per_epoch:  # the pipeline ends after one pass: go round again
+            return dict(x=data.train.repeat().take(count))
         return dict(x=data.train.take(count))
 
     total_epochs = epochs or config.total_epochs

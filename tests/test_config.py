@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from cyclegan_tf.config import PRESETS, CycleGANConfig
@@ -19,6 +20,18 @@ def test_presets_build_and_differ_where_they_say():
     s2a = CycleGANConfig.preset("selfie2anime")
     assert s2a.batch_size == 4 and s2a.total_epochs == 80 and s2a.generator == "resnet_9blocks"
     assert set(PRESETS) >= {"paper", "selfie2anime", "tiny"}
+    tiny = CycleGANConfig.preset("tiny")  # the demo's two measured departures from the paper
+    assert (tiny.generator_ema, tiny.lambda_a, tiny.lambda_b) == (0.995, 2.0, 10.0)
+
+
+def test_n_layers_d_sets_the_n_layers_discriminators_patch_size():
+    from cyclegan_tf.networks import discriminators_from_config
+
+    config = CycleGANConfig.preset("tiny", discriminator="n_layers", n_layers_d=1)
+    d_a, _ = discriminators_from_config(config)
+    # Three 4x4 convs (strides 2, 1, 1, padding 1): 16x16 patches, 14x14 of them at 32 px.
+    assert d_a(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 14, 14, 1)
+    assert len([w for w in d_a.weights if "kernel" in w.path]) == 3
 
 
 def test_json_round_trip(tmp_path):
@@ -41,6 +54,7 @@ def test_unknown_json_key_is_an_error(tmp_path):
         ({"crop_size": 300, "load_size": 286}, "crop_size .300. must not be larger"),
         ({"gan_mode": "wasserstein"}, "gan_mode must be one of"),
         ({"kernel_size": 4}, "kernel_size must be odd"),
+        ({"n_layers_d": 1}, "discriminator 'basic' has a fixed depth.*--discriminator n_layers"),
         ({"fake_label_noise": 1.0}, "fake_label_noise must be below 1"),
         ({"preprocess": "none", "batch_size": 4}, "batch_size must be 1"),
         ({"preprocess": "none", "pool_size": 50}, "pool_size to 0"),

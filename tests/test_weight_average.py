@@ -39,6 +39,9 @@ def test_the_average_is_the_bias_corrected_mean_and_the_live_weights_come_back(t
 
 
 def test_off_by_default_with_no_extra_variable(tiny_config):
+    from cyclegan_tf.config import CycleGANConfig
+
+    assert CycleGANConfig().generator_ema == 0.0  # the paper has none
     plain = build_model(tiny_config)
     averaged = build_model(tiny_config.replace(generator_ema=0.99))
     assert plain.generator_average is None
@@ -56,11 +59,12 @@ def test_a_run_saves_and_scores_the_average_and_checkpoints_it(tiny_config, tmp_
 
     config = tiny_config.replace(generator_ema=0.5)
     run = tmp_path / "run"
-    train_run(config, run, epochs=1, steps_per_epoch=3, eval_every=1, eval_images=4, verbose=0)
+    # 6 steps: more than one pass over the 8 images (4 batches); the batches repeat
+    train_run(config, run, epochs=1, steps_per_epoch=6, eval_every=1, eval_images=4, verbose=0)
     # the checkpoint holds the live weights and the average: restore both into a new model
     model = build_model(config)
     TrainingCheckpoint(run / "checkpoint", config).restore(model)
-    assert float(model.generator_average.steps.numpy()) == 3
+    assert float(model.generator_average.steps.numpy()) == 6
     saved, _ = load_generator(run / "generator_ab.keras")
     live = [v.numpy() for v in model.generator_ab.trainable_variables]
     with model.averaged_generators():
