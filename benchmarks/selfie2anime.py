@@ -190,8 +190,7 @@ def to_markdown(report: dict) -> str:
     lines = [
         f"# selfie2anime: the phone model on real selfies ({report['size']} px)",
         "",
-        markdown_machine(report["machine"])
-        + f" CPU: {report['machine']['cpu_signature'].split(', ', 1)[-1]}.",
+        markdown_machine(report["machine"]),  # names the CPU flags
         "",
         f"Test split: {report['test_images']['A']} photos (testA), {report['test_images']['B']} "
         f"anime faces (testB). FID and KID of each row's images against testB, on "
