@@ -166,6 +166,7 @@ def main(argv=None) -> int:
     models = [f"{label}={run / 'generator_ab.keras'}" for label, run in finished.items()]
     selfie2anime.main(
         ["--data", args.data, "--samples", args.samples, "--out", str(out)]
+        + ["--title", "the face2comic variants at equal generator steps"]
         + [x for m in models for x in ("--model", m)]
     )
     publishable_grid(finished, out.with_suffix(".png"), 256)

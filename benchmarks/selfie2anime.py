@@ -113,6 +113,9 @@ def main(argv=None) -> int:
     parser.add_argument("--latency-runs", type=int, default=10)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "selfie2anime"))
     parser.add_argument("--samples", default="runs/selfie2anime_samples.png")
+    parser.add_argument(
+        "--title", default="the phone model on real selfies", help="the table's heading"
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -165,6 +168,7 @@ def main(argv=None) -> int:
 
     report = {
         "benchmark": "selfie2anime",
+        "title": args.title,
         "command": "python benchmarks/selfie2anime.py " + shlex.join(argv or sys.argv[1:]),
         "data": args.data,
         "size": args.size,
@@ -188,7 +192,8 @@ def to_markdown(report: dict) -> str:
         return fmt.format(row[key]) if key in row else "-"
 
     lines = [
-        f"# selfie2anime: the phone model on real selfies ({report['size']} px)",
+        f"# selfie2anime: {report.get('title', 'the phone model on real selfies')} "
+        f"({report['size']} px)",
         "",
         markdown_machine(report["machine"]),  # names the CPU flags
         "",
