@@ -143,7 +143,7 @@ class CycleGANConfig:
     )
     batch_size: int = _opt(1, "images per domain in a batch", minimum=1)
     precision: str = _opt(
-        "float32",
+        "auto",
         "compute precision; auto: mixed_bfloat16 on a CPU with native bf16 (AVX512-BF16/AMX), "
         "mixed_float16 on a GPU of compute capability >= 7.0, float32 otherwise",
         choices=PRECISIONS,

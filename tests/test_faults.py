@@ -90,13 +90,16 @@ def _train_until_paused(run: Path, flag: Path, paused_at: str) -> None:
     _kill(process)
 
 
-def test_kill_9_mid_epoch_resumes_from_the_last_step_checkpoint(tmp_path):
+def test_kill_9_while_writing_a_step_checkpoint_resumes_from_the_previous_one(tmp_path):
     run = tmp_path / "run"
-    _train_until_paused(run, tmp_path / "flag", "state-e0001-s000003")  # 3rd step of epoch 2
+    paused_at = "state-e0001-s000003"  # the 3rd step of epoch 2
+    _train_until_paused(run, tmp_path / "flag", paused_at)
+    partial = list((run / "checkpoint").glob(f".{paused_at}.partial-*"))
+    assert len(partial) == 1 and (partial[0] / "model.weights.h5").is_file()  # half done ...
     state = latest_state(run / "checkpoint")
-    assert (state.epoch, state.step) == (1, 2)
+    assert (state.epoch, state.step) == (1, 2)  # ... and never what a resume loads
     # The state is complete and holds the optimizer's step counter of that exact step.
-    iterations, _ = _state_values(run, state.weights)
+    iterations, before = _state_values(run, state.weights)
     assert iterations == 1 * STEPS_PER_EPOCH + 2
 
     log = _finish("--resume", str(run), "--checkpoint-every", "1")
@@ -105,28 +108,10 @@ def test_kill_9_mid_epoch_resumes_from_the_last_step_checkpoint(tmp_path):
     final = latest_state(run / "checkpoint")
     assert (final.epoch, final.step) == (3, 0)
     # The steps done before the kill were not trained again: 3 epochs of steps in all.
-    iterations, _ = _state_values(run, final.weights)
+    iterations, after = _state_values(run, final.weights)
     assert iterations == 3 * STEPS_PER_EPOCH
-    assert not list((run / "checkpoint").glob(".state-*"))  # no partial state left behind
-
-
-def test_kill_9_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path):
-    run = tmp_path / "run"
-    paused_at = "state-e0001-s000002"
-    _train_until_paused(run, tmp_path / "flag", paused_at)
-    partial = list((run / "checkpoint").glob(f".{paused_at}.partial-*"))
-    assert len(partial) == 1 and (partial[0] / "model.weights.h5").is_file()  # half done ...
-    state = latest_state(run / "checkpoint")
-    assert (state.epoch, state.step) == (1, 1)  # ... and never what a resume loads
-    before = _state_values(run, state.weights)[1]
-
-    log = _finish("--resume", str(run))
-    assert f"resumed from {state.folder}" in log
-    final = latest_state(run / "checkpoint")
-    assert (final.epoch, final.step) == (3, 0)
-    assert not list((run / "checkpoint").glob(".state-*"))
-    after = _state_values(run, final.weights)[1]
     assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert not list((run / "checkpoint").glob(".state-*"))  # no partial state left behind
 
 
 def test_a_nan_stops_training_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -161,8 +146,10 @@ needs_mount_namespace = pytest.mark.skipif(
 )
 
 
-def _trained_run(tmp_path: Path) -> Path:
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    """One epoch trained once for the disk tests, which copy it and never change it."""
+    run = tmp_path_factory.mktemp("trained") / "run"
     _finish(*TINY, "--out", str(run), "--epochs", "1", "--sample-every", "5")
     return run
 
@@ -189,8 +176,8 @@ def _in_tmpfs(
 
 
 @needs_mount_namespace
-def test_a_full_disk_names_the_path_and_keeps_the_previous_checkpoint(tmp_path):
-    run = _trained_run(tmp_path)
+def test_a_full_disk_names_the_path_and_keeps_the_previous_checkpoint(tmp_path, trained_run):
+    run = trained_run
     used_kb = int(
         subprocess.run(["du", "-sk", run], capture_output=True, text=True).stdout.split()[0]
     )
@@ -209,8 +196,8 @@ def test_a_full_disk_names_the_path_and_keeps_the_previous_checkpoint(tmp_path):
 
 
 @needs_mount_namespace
-def test_a_read_only_run_folder_is_a_clear_error(tmp_path):
-    run = _trained_run(tmp_path)
+def test_a_read_only_run_folder_is_a_clear_error(tmp_path, trained_run):
+    run = trained_run
     log, rc, after = _in_tmpfs(tmp_path, run, 8192, "--quiet", read_only=True)
     assert rc == 1, log
     assert "Read-only file system" in log and "/run" in log
