@@ -73,6 +73,7 @@ def measure(spec: dict) -> dict:
         load_size=spec["size"],
         crop_size=spec["size"],
         batch_size=spec["batch"],
+        precision="float32",  # the committed figures: one precision on every machine
         distribute=mode,
     )
     data = load_data(config, cache=True, strategy=strategy)

@@ -98,6 +98,11 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--label", default="", help="what this code is (before/after a change)")
     parser.add_argument(
+        "--precision",
+        default="float32",
+        help="float32 (as the PyTorch reference) or mixed_bfloat16",
+    )
+    parser.add_argument(
         "--fused-norm", action="store_true", help="also profile the fused instance-norm backward"
     )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "profile_step"))
@@ -111,6 +116,7 @@ def main(argv=None) -> int:
         crop_size=args.size,
         load_size=args.size,
         batch_size=args.batch_size,
+        precision=args.precision,
     )
     # Profiled twice and the second reported: the first run in a process pays one-off costs
     # (oneDNN primitive creation). With --fused-norm both instance-norm backwards, alternating.
@@ -138,9 +144,9 @@ def to_markdown(report: dict) -> str:
         markdown_machine(report["machine"]),
         "",
         f"Command: `{report['command']}`. TensorFlow profiler over {c['steps']} steps after "
-        f"{c['warmup']} warm-up steps, float32, XLA off; self time per op type on the host "
-        "(`framework_op_stats`, idle time left out), per step, summed over threads. One "
-        "process; each variant is profiled twice (alternating), the second reported.",
+        f"{c['warmup']} warm-up steps, {c.get('precision', 'float32')}, XLA off; self time per "
+        "op type on the host (`framework_op_stats`, idle time left out), per step, summed over "
+        "threads. One process; each variant is profiled twice (alternating), the second reported.",
         "",
     ]
     for run in report["runs"]:
