@@ -40,5 +40,4 @@ def tiny_config() -> CycleGANConfig:
         n_epochs_decay=2,
         pool_size=4,
         generator_ema=0.0,  # the preset's weight average has its own tests
-        precision="float32",  # exact comparisons; `auto` (bf16 on AMX) has its own tests
     )
