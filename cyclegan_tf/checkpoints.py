@@ -25,8 +25,9 @@ from cyclegan_tf import (
 )
 from cyclegan_tf.atomic import replaced_atomically, write_text_atomically
 from cyclegan_tf.config import CycleGANConfig
+from cyclegan_tf.dtype_policies import with_float32_compute
 from cyclegan_tf.errors import UserError
-from cyclegan_tf.half_weights import is_half, save_half, to_float32
+from cyclegan_tf.half_weights import save_half
 from cyclegan_tf.pretrained import resolve_model
 from cyclegan_tf.run_folder import RunFolder
 
@@ -115,6 +116,7 @@ def save_generator(
         raise ValueError(f"generator path must end in .keras, got {str(path)!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     with replaced_atomically(path) as temporary:
+        generator = with_float32_compute(generator)  # trained under mixed precision: float32
         if half:
             save_half(generator, temporary)
         else:
@@ -144,10 +146,11 @@ def load_generator(path: str | os.PathLike) -> tuple[keras.Model, GeneratorInfo]
 def load_keras_safely(path: Path) -> keras.Model:
     """`keras.saving.load_model` with `safe_mode=True`; every failure is one sentence naming
     the file: a model file is untrusted input (a Lambda layer would run arbitrary code).
-    A model stored with float16 weights comes back as float32 (`cyclegan_tf.half_weights`)."""
+    A model stored with float16 weights or a mixed-precision policy comes back computing in
+    float32 (`cyclegan_tf.dtype_policies`)."""
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        return to_float32(model) if is_half(model) else model
+        return with_float32_compute(model)
     except Exception as e:
         if "safe_mode" in str(e) or "Lambda" in str(e):
             raise ValueError(

@@ -19,10 +19,11 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
+
+from cyclegan_tf.dtype_policies import recast
 
 
 def is_half(model: keras.Model) -> bool:
@@ -32,7 +33,7 @@ def is_half(model: keras.Model) -> bool:
 
 def to_float32(model: keras.Model) -> keras.Model:
     """A float32 copy of a float16 model (same architecture, weights cast up exactly)."""
-    return _recast(model, "float16", "float32")
+    return recast(model, ("float16",), "float32")
 
 
 def to_float16(model: keras.Model) -> keras.Model:
@@ -43,7 +44,7 @@ def to_float16(model: keras.Model) -> keras.Model:
         raise ValueError(
             f"a weight of {largest:.3g} does not fit float16 (max 65504); keep the model float32"
         )
-    return _recast(model, "float32", "float16")
+    return recast(model, ("float32",), "float16")
 
 
 def save_half(generator: keras.Model, path: str | os.PathLike) -> None:
@@ -63,20 +64,3 @@ def deflate_keras_file(path: str | os.PathLike) -> None:
         for member in source.infolist():
             target.writestr(member.filename, source.read(member.filename))
     os.replace(temporary, path)
-
-
-def _recast(model: keras.Model, old: str, new: str) -> keras.Model:
-    copy = keras.Model.from_config(_swap_policies(model.get_config(), old, new))
-    copy.set_weights([w.astype(new) for w in model.get_weights()])
-    return copy
-
-
-def _swap_policies(config: Any, old: str, new: str) -> Any:
-    """The model config with every `old` dtype policy replaced by `new`."""
-    if isinstance(config, dict):
-        if config.get("class_name") == "DTypePolicy" and config["config"].get("name") == old:
-            return {**config, "config": {**config["config"], "name": new}}
-        return {k: _swap_policies(v, old, new) for k, v in config.items()}
-    if isinstance(config, list):
-        return [_swap_policies(v, old, new) for v in config]
-    return config

@@ -22,6 +22,9 @@ def test_presets_build_and_differ_where_they_say():
     assert set(PRESETS) >= {"paper", "selfie2anime", "tiny"}
     tiny = CycleGANConfig.preset("tiny")  # the demo's two measured departures from the paper
     assert (tiny.generator_ema, tiny.lambda_a, tiny.lambda_b) == (0.995, 2.0, 10.0)
+    # The machine picks the precision, except where bf16 was measured not to pay.
+    assert CycleGANConfig().precision == "auto"
+    assert tiny.precision == CycleGANConfig.preset("selfie2anime-mobile").precision == "float32"
 
 
 def test_n_layers_d_sets_the_n_layers_discriminators_patch_size():

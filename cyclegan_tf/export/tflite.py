@@ -20,6 +20,7 @@ import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from cyclegan_tf import registry
+from cyclegan_tf.dtype_policies import with_float32_compute
 from cyclegan_tf.export import int8_ranges
 from cyclegan_tf.export.equalize import equalize_for_int8
 from cyclegan_tf.export.export_layers import with_export_layers
@@ -129,6 +130,7 @@ def convert_generator(
         raise ValueError(f"quantize must be one of {list(QUANTIZATIONS)}, got {quantize!r}")
     if size is None and quantize != "fp32":
         raise ValueError("a resizable model (size None) is only exported as fp32")
+    generator = with_float32_compute(generator)  # trained under mixed precision: float32 graph
     if quantize == "int8":
         calibrated = calibrate_int8(
             generator, size, io, calibration, progress, equalize, mse_ranges, lowering
