@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cyclegan_tf"
 # docs/ARCHITECTURE.md.
 LAYERS = [
     ["atomic", "errors", "imaging", "plots", "registry", "pretrained", "run_folder"],
-    ["config", "machine", "inference"],
+    ["config", "machine", "inference", "dtype_policies"],
     [
         "data",
         "networks",
