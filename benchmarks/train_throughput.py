@@ -100,12 +100,19 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads (0: all)")
     parser.add_argument(
+        "--inter-op",
+        type=int,
+        default=0,
+        help="ops run at once (TensorFlow's inter-op threads; 0: as --threads, or TF's default)",
+    )
+    parser.add_argument(
         "--out", default=str(Path(__file__).parent / "results" / "train_throughput")
     )
     args = parser.parse_args(argv)
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    if args.inter_op or args.threads:
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter_op or args.threads)
 
     results = []
     variants = [

@@ -165,6 +165,32 @@ def test_fused_instance_norm_has_the_plain_outputs_and_gradients(shape):
     assert np.abs(g_plain).max() > 0.1  # a gradient worth comparing
 
 
+@pytest.mark.parametrize("cropping", [((1, 0), (1, 0)), ((2, 1), (0, 3))])
+def test_crop_with_a_padded_gradient_has_the_plain_outputs_and_gradients(cropping):
+    import keras
+
+    from cyclegan_tf.networks.layers import PaddedGradientCropping2D
+
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(size=(2, 9, 8, 3)).astype("float32"))
+    results = []
+    for layer in (keras.layers.Cropping2D(cropping), PaddedGradientCropping2D(cropping)):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            upstream = tf.constant(rng.normal(size=y.shape).astype("float32"))
+            loss = tf.reduce_sum(y * upstream)
+        results.append((y.numpy(), upstream.numpy(), tape.gradient(loss, x).numpy()))
+    (y_plain, up_plain, g_plain), (y_ours, up_ours, g_ours) = results
+    np.testing.assert_array_equal(y_ours, y_plain)
+    # Each tape saw its own random upstream: compare each gradient with the padded upstream.
+    for up, g in ((up_plain, g_plain), (up_ours, g_ours)):
+        (top, bottom), (left, right) = cropping
+        expected = np.pad(up, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        np.testing.assert_array_equal(g, expected)
+    assert np.abs(g_ours).max() > 0.1
+
+
 def test_the_deep_mobile_generator_reaches_twice_as_far_for_about_the_same_macs():
     """Blocks at 1/8 resolution: a pixel of G(x) depends on twice as wide a square of x.
 

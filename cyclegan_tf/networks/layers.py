@@ -44,6 +44,32 @@ class ReflectionPadding2D(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="cyclegan_tf")
+class PaddedGradientCropping2D(keras.layers.Cropping2D):
+    """`Cropping2D` (channels last) whose backward is a zero pad of the gradient.
+
+    The same maths; TensorFlow's autodiff of a crop is `StridedSliceGrad`, which took 6% of a
+    ResNet-6 step at 96 px (`benchmarks/results/profile_step_96_b4.md`) for what is a pad.
+    """
+
+    def call(self, inputs):
+        if self.data_format != "channels_last":
+            return super().call(inputs)
+        (top, bottom), (left, right) = self.cropping
+        paddings = [[0, 0], [top, bottom], [left, right], [0, 0]]
+
+        @ops.custom_gradient
+        def crop(x):
+            height, width = ops.shape(x)[1], ops.shape(x)[2]
+
+            def grad(*args, upstream=None):
+                return ops.pad(args[0] if upstream is None else upstream, paddings)
+
+            return x[:, top : height - bottom, left : width - right, :], grad
+
+        return crop(inputs)
+
+
+@keras.saving.register_keras_serializable(package="cyclegan_tf")
 class InstanceNormalization(keras.layers.Layer):
     """Normalizes each image's channels over height and width (Ulyanov et al., 2016).
 

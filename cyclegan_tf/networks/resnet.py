@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 
 from cyclegan_tf.networks.common import LayerFactory
-from cyclegan_tf.networks.layers import ReflectionPadding2D
+from cyclegan_tf.networks.layers import PaddedGradientCropping2D, ReflectionPadding2D
 
 
 def build_resnet_generator(
@@ -83,4 +83,5 @@ def _upsample(x, filters: int, make: LayerFactory, name: str):
     the last, which shifts the image by one pixel against the official weights.
     """
     x = make.deconv(filters, 3, strides=2, padding="valid", name=f"{name}_deconv")(x)
-    return keras.layers.Cropping2D(((1, 0), (1, 0)), name=f"{name}_align", dtype=make.dtype)(x)
+    crop = PaddedGradientCropping2D(((1, 0), (1, 0)), name=f"{name}_align", dtype=make.dtype)
+    return crop(x)
