@@ -20,8 +20,11 @@ REDUCED_COMPUTE = ("mixed_bfloat16", "mixed_float16", "bfloat16", "float16")
 
 
 def computes_in_float32(model: keras.Model) -> bool:
-    """True when every layer of `model` computes in float32."""
-    return all(layer.compute_dtype == "float32" for layer in model._flatten_layers())
+    """True when every layer of `model` (nested models included) computes in float32."""
+    return all(
+        layer.compute_dtype == "float32" and computes_in_float32(layer)
+        for layer in getattr(model, "layers", [])
+    )
 
 
 def with_float32_compute(model: keras.Model) -> keras.Model:
