@@ -92,6 +92,12 @@ class CycleGANConfig:
         "identity loss weight, as a fraction of lambda_a/lambda_b (0 switches it off)",
         minimum=0,
     )
+    lambda_tv: float = _opt(
+        0.0,
+        "weight of a total-variation term on G(A): a smoothness prior for flat target styles "
+        "such as anime (White-box Cartoonization; 0 switches it off, as the paper has it)",
+        minimum=0,
+    )
     lambda_gp: float = _opt(10.0, "gradient penalty weight for gan_mode 'wgan-gp'", minimum=0)
     wgan_clip: float = _opt(
         0.01, "gan_mode 'wgan': critic weights are clipped to +-this after each update", minimum=0

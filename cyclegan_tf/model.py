@@ -97,6 +97,8 @@ class CycleGAN(keras.Model):
         names = ["G", "F", "D_A", "D_B", "cycle"]
         if self.config.lambda_identity > 0:
             names.append("identity")
+        if self.config.lambda_tv > 0:
+            names.append("tv")
         if self.embedding:
             names += ["D_E", "E"]
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
@@ -209,6 +211,9 @@ class CycleGAN(keras.Model):
             total += c.lambda_identity * (
                 c.lambda_b * terms["identity_b"] + c.lambda_a * terms["identity_a"]
             )
+        if c.lambda_tv > 0:
+            terms["tv"] = losses.total_variation_loss(fake_b)
+            total += c.lambda_tv * terms["tv"]
         if self.embedding:
             terms["D_E"], terms["E"] = losses.embedding_losses(
                 self.discriminator_embedding(code_a, training=training),
@@ -253,6 +258,8 @@ class CycleGAN(keras.Model):
             self.trackers["identity"].update_state(
                 ops.mean(terms["identity_a"] + terms["identity_b"])
             )
+        if "tv" in self.trackers:
+            self.trackers["tv"].update_state(ops.mean(terms["tv"]))
         if self.embedding:
             self.trackers["D_E"].update_state(ops.mean(terms["D_E"]))
             self.trackers["E"].update_state(ops.mean(terms["E"]))

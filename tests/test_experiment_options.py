@@ -1,6 +1,6 @@
 """The experiment options of issue 16: larger residual kernels, the original WGAN critic, the
-embedding discriminator and noisy discriminator targets. Each changes what it should, and
-nothing else."""
+embedding discriminator, noisy discriminator targets, and (issue 11) a total-variation term on
+G(A). Each changes what it should, and nothing else."""
 
 import keras
 import numpy as np
@@ -242,3 +242,31 @@ def test_info_counts_the_larger_kernels_and_the_embedding_discriminator(tiny_con
     assert larger["generator (each)"] - plain["generator (each)"] == 6 * 2 * 16 * 16 * 16
     assert larger["embedding discriminator"] == model.discriminator_embedding.count_params()
     assert "embedding discriminator" not in plain
+
+
+# -- total variation on G(A) ---------------------------------------------------------------------
+def test_the_tv_term_adds_its_weight_times_g_of_a_total_variation_and_nothing_else(tiny_config):
+    keras.utils.set_random_seed(3)
+    plain = build_model(tiny_config)
+    smooth = build_model(tiny_config.replace(lambda_tv=2.5))
+    smooth.set_weights(plain.get_weights())
+    real_a, real_b = next(iter(_batches(tiny_config, 1)))
+    total_plain, terms_plain, _, _ = plain._generator_losses(real_a, real_b, training=False)
+    total, terms, _, fake_b = smooth._generator_losses(real_a, real_b, training=False)
+    assert "tv" not in terms_plain
+    np.testing.assert_allclose(terms["tv"], losses.total_variation_loss(fake_b), rtol=1e-6)
+    np.testing.assert_allclose(total - total_plain, 2.5 * terms["tv"], rtol=1e-4, atol=1e-6)
+    assert "tv" in smooth.train_step((real_a, real_b))
+
+
+def test_training_under_the_tv_term_makes_g_of_a_smoother(tiny_config):
+    def tv_after_training(config):
+        keras.utils.set_random_seed(4)
+        model = build_model(config)
+        for real_a, real_b in _batches(config, 6):
+            model.train_step((real_a, real_b))
+        real_a, _ = next(iter(_batches(config, 1, seed=1)))
+        return float(np.mean(losses.total_variation_loss(model.generator_ab(real_a))))
+
+    config = tiny_config.replace(lr=2e-3)
+    assert tv_after_training(config.replace(lambda_tv=20.0)) < 0.7 * tv_after_training(config)

@@ -19,6 +19,26 @@ def test_cycle_loss_is_per_example_l1():
     np.testing.assert_allclose(losses.cycle_consistency_loss(a, b), [0.5, 2.0])
 
 
+def test_total_variation_is_zero_when_flat_and_counts_an_edge_once():
+    flat = np.full((1, 8, 8, 3), 0.3, "float32")
+    edge = np.zeros((1, 8, 8, 3), "float32")
+    edge[:, :, 4:, :] = 1.0  # one vertical edge of height 1: 8 of the 8 x 7 horizontal pairs
+    np.testing.assert_allclose(losses.total_variation_loss(flat), [0.0])
+    np.testing.assert_allclose(losses.total_variation_loss(edge), [8 / 56], rtol=1e-6)
+
+
+def test_total_variation_costs_speckle_more_than_the_same_colours_in_blocks():
+    rng = np.random.default_rng(0)
+    speckle = rng.choice([-1.0, 1.0], (2, 16, 16, 3)).astype("float32")
+    blocks = np.sort(speckle, axis=2)  # the same values, each row split into two flat runs
+    tv_speckle, tv_blocks = (
+        losses.total_variation_loss(speckle),
+        losses.total_variation_loss(blocks),
+    )
+    assert tv_speckle.shape == (2,)
+    assert np.all(_np(tv_speckle) > 3 * _np(tv_blocks))
+
+
 def test_lsgan_losses_are_squared_distances_to_the_labels():
     real = np.full((1, 2, 2, 1), 0.5, "float32")
     fake = np.full((1, 2, 2, 1), 0.25, "float32")
