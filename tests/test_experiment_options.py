@@ -1,6 +1,7 @@
 """The experiment options of issue 16: larger residual kernels, the original WGAN critic, the
 embedding discriminator, noisy discriminator targets, and (issue 11) a total-variation term on
-G(A). Each changes what it should, and nothing else."""
+G(A) and the input image at the generator's last conv. Each changes what it should, and nothing
+else."""
 
 import keras
 import numpy as np
@@ -196,6 +197,7 @@ def test_the_embedding_discriminator_needs_an_encoder():
             CycleGANConfig.preset(
                 "tiny",
                 generator="unet_128",
+                input_skip=False,
                 crop_size=128,
                 load_size=143,
                 ngf=4,
@@ -270,3 +272,74 @@ def test_training_under_the_tv_term_makes_g_of_a_smoother(tiny_config):
 
     config = tiny_config.replace(lr=2e-3)
     assert tv_after_training(config.replace(lambda_tv=20.0)) < 0.7 * tv_after_training(config)
+
+
+# -- input skip ----------------------------------------------------------------------------------
+def _coloured_copies(size=16):
+    """One texture in five colours, and the five flat (other) colours each should become."""
+    rng = np.random.default_rng(3)
+    texture = 0.1 * rng.uniform(-1, 1, (1, size, size, 3)).astype("float32")
+    colours = rng.uniform(-0.7, 0.7, (5, 1, 1, 3)).astype("float32")
+    targets = np.tanh(2 * colours[:, :, :, ::-1] + 0.3) * np.ones((5, size, size, 3), "float32")
+    return texture + colours, targets
+
+
+def test_the_papers_generator_cannot_see_a_colour_shift_and_input_skip_can():
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 32, 32, 3)).astype("float32")
+    shift = np.array([0.3, -0.2, 0.1], "float32")
+    keras.utils.set_random_seed(0)
+    paper = build_generator("resnet_6blocks", ngf=4)
+    keras.utils.set_random_seed(0)
+    skip = build_generator("resnet_6blocks", ngf=4, input_skip=True)
+    np.testing.assert_allclose(paper(x + shift), paper(x), atol=1e-4)
+    assert float(np.abs(skip(x + shift) - skip(x)).max()) > 1e-3
+    # The head's 7x7 conv takes 3 more input channels, nothing else changes.
+    assert skip.count_params() - paper.count_params() == 7 * 7 * 3 * 3
+    assert skip.get_layer("head_conv").kernel.shape == (7, 7, 4 + 3, 3)
+    mobile = build_generator("mobile", ngf=4, input_skip=True)
+    assert mobile.get_layer("head_conv").kernel.shape == (3, 3, 4 + 3, 3)
+
+
+def test_input_skip_lets_a_generator_learn_which_colour_becomes_which():
+    sources, targets = _coloured_copies()
+    losses_after = {}
+    for skip in (False, True):
+        keras.utils.set_random_seed(0)
+        g = build_generator("resnet_6blocks", ngf=4, input_skip=skip)
+        g.compile(optimizer=keras.optimizers.Adam(2e-3), loss="mse")
+        g.fit(sources, targets, batch_size=5, epochs=30, verbose=0)
+        losses_after[skip] = float(g.evaluate(sources, targets, verbose=0))
+        outputs = g.predict(sources, verbose=0)
+        if not skip:  # blind to the colour: one output for every input
+            np.testing.assert_allclose(outputs, outputs[:1].repeat(5, axis=0), atol=1e-4)
+    floor = float(targets.var(axis=0).mean())  # the best one output for all can do
+    assert losses_after[False] >= 0.99 * floor
+    assert losses_after[True] < 0.2 * floor
+
+
+def test_input_skip_is_refused_where_the_first_conv_keeps_colour_and_checked_on_load():
+    with pytest.raises(ValueError, match="has no norm there.*--no-input-skip"):
+        CycleGANConfig.preset("tiny", generator="unet_128", input_skip=True)
+    with pytest.raises(ValueError, match="generator 'unet_256' keeps the colour"):
+        build_generator("unet_256", ngf=4, input_skip=True)
+    with pytest.raises(IncompatibleCheckpointError, match="input_skip: checkpoint has True"):
+        check_compatible(
+            CycleGANConfig.preset("tiny", input_skip=False), CycleGANConfig.preset("tiny"), "x"
+        )
+
+
+def test_a_mobile_generator_with_input_skip_exports_to_int8(tmp_path):
+    from cyclegan_tf.checkpoints import save_generator
+    from cyclegan_tf.export.exporter import export_generator
+
+    config = CycleGANConfig.preset(
+        "tiny", generator="mobile", ngf=4, crop_size=32, load_size=36, input_skip=True
+    )
+    generator = build_generator("mobile", ngf=4, input_skip=True, model_name="generator_ab")
+    path = save_generator(generator, tmp_path / "g" / "generator_ab.keras", config, "AtoB")
+    report = export_generator(
+        path, tmp_path / "out", quantizations=("fp32", "int8"), saved_model=False
+    )
+    assert report.variants["fp32"]["max_abs_diff"] <= 1
+    assert "CONCATENATION" in report.variants["int8"]["ops"]
+    assert report.variants["int8"]["psnr_db"] > 25

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 
 from cyclegan_tf import registry
-from cyclegan_tf.config import KERNEL_SIZE_GENERATORS
+from cyclegan_tf.config import INPUT_SKIP_GENERATORS, KERNEL_SIZE_GENERATORS
 from cyclegan_tf.networks.common import LayerFactory
 from cyclegan_tf.networks.layers import InstanceNormalization, ReflectionPadding2D
 from cyclegan_tf.networks.mobile import build_mobile_generator
@@ -51,10 +51,12 @@ def build_generator(
     dtype: Any = None,
     model_name: str | None = None,
     kernel_size: int = 3,
+    input_skip: bool = False,
 ) -> keras.Model:
     """The generator called `name` (see `registry.GENERATORS`): images to images in [-1, 1].
 
-    `kernel_size` sets the residual-block convs of the ResNet generators (others: only 3)."""
+    `kernel_size` sets the residual-block convs of the ResNet generators (others: only 3);
+    `input_skip` gives the ResNet and mobile generators the input image again at their last conv."""
     registry.generator_size_multiple(name)  # validates the name
     make = LayerFactory(norm=norm, init_type=init_type, init_gain=init_gain, dtype=dtype)
     kwargs = dict(
@@ -71,6 +73,13 @@ def build_generator(
         raise ValueError(
             f"kernel_size sets the residual-block convs of the generators "
             f"{list(KERNEL_SIZE_GENERATORS)}; generator '{name}' has none"
+        )
+    if name in INPUT_SKIP_GENERATORS:
+        kwargs["input_skip"] = input_skip
+    elif input_skip:
+        raise ValueError(
+            f"input_skip is an option of the generators {list(INPUT_SKIP_GENERATORS)}; "
+            f"generator '{name}' keeps the colour of its first conv already"
         )
     return GENERATOR_BUILDERS[name](**kwargs)
 
@@ -151,6 +160,7 @@ def generators_from_config(config, dtype: Any = None) -> tuple[keras.Model, kera
             dtype,
             model_name=name,
             kernel_size=config.kernel_size,
+            input_skip=config.input_skip,
         )
         for name in ("generator_ab", "generator_ba")
     )

@@ -86,3 +86,15 @@ class LayerFactory:
 
     def image_input(self, channels: int, size: int | None, name: str) -> keras.KerasTensor:
         return keras.Input(shape=(size, size, channels), name=name)
+
+
+def concatenate_input(features: keras.KerasTensor, image: keras.KerasTensor, make: LayerFactory):
+    """`features` with the input image as extra channels: a long skip past every norm layer.
+
+    An instance norm right after the first conv makes a generator blind to each image's mean
+    colour (a constant added to the input is removed with the mean), so it cannot tell a grey
+    backdrop from a blue one. The raw image at the last conv gives that colour back; a k x k conv
+    sums k*k taps per colour channel, so its colour weights also learn k*k times as fast as one
+    1x1 weight would.
+    """
+    return keras.layers.Concatenate(name="input_skip", dtype=make.dtype)([features, image])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import keras
 
-from cyclegan_tf.networks.common import LayerFactory
+from cyclegan_tf.networks.common import LayerFactory, concatenate_input
 
 
 def build_mobile_generator(
@@ -25,12 +25,14 @@ def build_mobile_generator(
     expansion: int = 2,
     name: str = "mobile_generator",
     n_downsampling: int = 2,
+    input_skip: bool = False,
 ) -> keras.Model:
     """A MobileNetV2-style generator; `ngf` channels at 1/2 resolution, doubling per downsampling.
 
     `n_downsampling=3` ("mobile_deep") runs the blocks at 1/8 resolution with twice the channels:
     about the same MACs, four times the parameters, and twice the receptive field (a block's 3x3
     covers 24 px instead of 12), so the blocks can reshape a whole face rather than a patch.
+    `input_skip` concatenates the input image to the head conv's input (see the ResNet builder).
 
     Example:
         g = build_mobile_generator()  # (1, 256, 256, 3) -> (1, 256, 256, 3), ~0.58 GMACs
@@ -51,6 +53,8 @@ def build_mobile_generator(
             2, interpolation="nearest", name=f"up{i}_resize", dtype=make.dtype
         )(x)
         x = _separable(x, filters, make, f"up{i}")
+    if input_skip:
+        x = concatenate_input(x, inputs, make)
     x = make.conv(channels, 3, padding="same", name="head_conv", use_bias=True)(x)
     outputs = make.tanh_output()(x)
     return keras.Model(inputs, outputs, name=name)

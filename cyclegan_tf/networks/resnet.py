@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import keras
 
-from cyclegan_tf.networks.common import LayerFactory
+from cyclegan_tf.networks.common import LayerFactory, concatenate_input
 from cyclegan_tf.networks.layers import PaddedGradientCropping2D, ReflectionPadding2D
 
 
@@ -21,11 +21,14 @@ def build_resnet_generator(
     make: LayerFactory = LayerFactory(),
     name: str = "resnet_generator",
     kernel_size: int = 3,
+    input_skip: bool = False,
 ) -> keras.Model:
     """A ResNet generator with `n_blocks` residual blocks between two downsamplings and upsamplings.
 
     `kernel_size` is that of the residual blocks' convs (3 in the paper; larger ones see more of
     the image per block, the face2comic report's best change), reflection-padded to keep the size.
+    `input_skip` concatenates the input image to the last conv's input: the stem's instance norm
+    removes each image's mean colour, and this is the only way it can come back.
 
     Example:
         g = build_resnet_generator(9, ngf=64)  # 11,378,179 parameters
@@ -52,6 +55,8 @@ def build_resnet_generator(
         x = _upsample(x, filters, make, name=f"up{i}")
         x = make.norm_layer(name=f"up{i}_norm")(x)
         x = make.relu(name=f"up{i}_relu")(x)
+    if input_skip:
+        x = concatenate_input(x, inputs, make)
     x = ReflectionPadding2D(3, name="head_pad", dtype=make.dtype)(x)
     x = make.conv(channels, 7, name="head_conv", use_bias=True)(x)
     outputs = make.tanh_output()(x)
