@@ -40,5 +40,6 @@ def tiny_config() -> CycleGANConfig:
         n_epochs_decay=2,
         pool_size=4,
         generator_ema=0.0,  # the preset's weight average has its own tests
-        lambda_tv=0.0,  # and so has its total-variation term: the rest is the paper's objective
+        lambda_tv=0.0,  # and so has its total-variation term
+        lambda_identity=0.5,  # the paper's identity weight: the rest is the paper's objective
     )

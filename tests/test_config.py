@@ -20,10 +20,11 @@ def test_presets_build_and_differ_where_they_say():
     s2a = CycleGANConfig.preset("selfie2anime")
     assert s2a.batch_size == 4 and s2a.total_epochs == 80 and s2a.generator == "resnet_9blocks"
     assert set(PRESETS) >= {"paper", "selfie2anime", "tiny"}
-    tiny = CycleGANConfig.preset("tiny")  # the demo's four measured departures from the paper
+    tiny = CycleGANConfig.preset("tiny")  # the demo's five measured departures from the paper
     assert (tiny.generator_ema, tiny.lambda_a, tiny.lambda_b) == (0.995, 2.0, 10.0)
     assert (tiny.lambda_tv, CycleGANConfig().lambda_tv) == (4.0, 0.0)
     assert (tiny.input_skip, CycleGANConfig().input_skip) == (True, False)
+    assert tiny.lambda_identity == 0.25
     # The machine picks the precision, except where bf16 was measured not to pay.
     assert CycleGANConfig().precision == "auto"
     assert tiny.precision == CycleGANConfig.preset("selfie2anime-mobile").precision == "float32"
